@@ -1,0 +1,74 @@
+"""Scenario definitions: one table so full, scaled and quick runs differ only in counts."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured workload; ``count`` and ``conns`` are the only knobs a run scales."""
+
+    sid: str
+    title: str
+    kind: str  # small | pipelined | large | connect | many | compressed
+    server: str  # which echo server: ws | ws-deflate (tcp-floor maps ws -> tcp)
+    unit: str
+    higher_is_better: bool
+    count: int
+    size: int = 0
+    conns: int = 0
+    warmup: int = 0  # in-process warm-up iterations before the timed section
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise for the worker's command line."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scenario:
+        """Inverse of :meth:`to_json`."""
+        return cls(**data)
+
+
+FULL: list[Scenario] = [
+    Scenario("S1", "small round trips: 32 B text, sequential", "small", "ws",
+             "round trips/s", True, count=20_000, size=32, warmup=500),
+    Scenario("S2", "pipelined: 1 KiB binary, one thread sends, one receives", "pipelined", "ws",
+             "msgs/s", True, count=20_000, size=1024, warmup=500),
+    Scenario("S3", "large: 1 MiB binary echo", "large", "ws",
+             "MB/s", True, count=200, size=MIB, warmup=3),
+    Scenario("S4", "connect: open + handshake + close", "connect", "ws",
+             "ms each", False, count=300, warmup=10),
+    Scenario("S5-200", "many: 200 connections x 50 round trips, one caller each", "many", "ws",
+             "s wall", False, count=50, size=32, conns=200),
+    Scenario("S5-1000", "many: 1,000 connections x 50 round trips, one caller each", "many", "ws",
+             "s wall", False, count=50, size=32, conns=1000),
+    Scenario("S6", "compressed: ~1 MiB JSON text echo, permessage-deflate", "compressed",
+             "ws-deflate", "MB/s", True, count=200, size=MIB, warmup=3),
+]
+
+# Smoke-test counts: enough to exercise every code path (fragment-free large frames,
+# threads, many connections, deflate) in a few hundred milliseconds per process.
+QUICK_COUNTS: dict[str, dict[str, int]] = {
+    "S1": {"count": 200, "warmup": 10},
+    "S2": {"count": 500, "warmup": 10},
+    "S3": {"count": 4, "warmup": 1},
+    "S4": {"count": 10, "warmup": 1},
+    "S5-200": {"count": 5, "conns": 20},
+    "S6": {"count": 4, "warmup": 1},
+}
+
+
+def scenarios(quick: bool, scale: float, only: list[str] | None) -> list[Scenario]:
+    """Pick the scenario list for this run; ``scale`` shrinks or grows every count."""
+    if quick:
+        chosen = [replace(s, **QUICK_COUNTS[s.sid]) for s in FULL if s.sid in QUICK_COUNTS]
+    else:
+        # S5 keeps its connection counts (they are the point); only counts scale.
+        chosen = [replace(s, count=max(1, round(s.count * scale))) for s in FULL]
+    if only:
+        wanted = {w.upper() for w in only}
+        chosen = [s for s in chosen if s.sid.upper() in wanted or s.sid.split("-")[0] in wanted]
+    return chosen

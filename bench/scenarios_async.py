@@ -1,0 +1,162 @@
+"""Scenario bodies for asyncio clients; one task per connection (S5), two tasks in S2."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench import payloads
+from bench.clients.base import AsyncClient
+from bench.common import check_deflate, many_result, mismatch, result
+from bench.config import Scenario
+from bench.meter import Meter, PeakSampler
+
+Runner = Callable[[AsyncClient, Scenario, str, Meter], Awaitable[dict[str, Any]]]
+
+
+async def small(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S1: sequential 32-byte text round trips."""
+    conn = await client.connect(url, False)
+    send, recv = conn.send_text, conn.recv
+    msgs = payloads.small_texts(sc.count, sc.size)
+    for i, m in enumerate(msgs[: sc.warmup]):
+        await send(m)
+        if (r := await recv()) != m:
+            raise mismatch(sc.sid, i, m, r)
+    with meter:
+        for i, m in enumerate(msgs):
+            await send(m)
+            r = await recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+    await conn.close()
+    return result(sc, meter.elapsed)
+
+
+async def pipelined(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S2: one task sends everything while another receives."""
+    conn = await client.connect(url, False)
+    send, recv = conn.send_bytes, conn.recv
+    msgs = payloads.blobs(sc.count, sc.size)
+    for i, m in enumerate(msgs[: sc.warmup]):
+        await send(m)
+        if (r := await recv()) != m:
+            raise mismatch(sc.sid, i, m, r)
+
+    async def sender() -> None:
+        for m in msgs:
+            await send(m)
+
+    with meter:
+        task = asyncio.ensure_future(sender())
+        for i, m in enumerate(msgs):
+            r = await recv()
+            if r != m:
+                task.cancel()
+                raise mismatch(sc.sid, i, m, r)
+        await task
+    await conn.close()
+    return result(sc, meter.elapsed)
+
+
+async def large(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S3 (binary, plain server) and S6 (JSON text, deflate server): big sequential echoes."""
+    compressed = sc.kind == "compressed"
+    conn = await client.connect(url, compressed)
+    if compressed:
+        check_deflate(sc.sid, conn.deflate)
+        docs: list[Any] = payloads.json_texts(sc.size)
+        send: Callable[[Any], Awaitable[object]] = conn.send_text
+        sizes = [len(d.encode()) for d in docs]
+    else:
+        docs = payloads.large_blobs(sc.size)
+        send = conn.send_bytes
+        sizes = [len(d) for d in docs]
+    recv = conn.recv
+    n = len(docs)
+    for i in range(sc.warmup):
+        await send(docs[i % n])
+        if (r := await recv()) != docs[i % n]:
+            raise mismatch(sc.sid, i, docs[i % n], r)
+    with meter:
+        for i in range(sc.count):
+            m = docs[i % n]
+            await send(m)
+            r = await recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+    await conn.close()
+    moved = sum(sizes[i % n] for i in range(sc.count))
+    return result(sc, meter.elapsed, moved, deflate=conn.deflate)
+
+
+async def connect(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S4: open + handshake + close, sequentially."""
+    for _ in range(sc.warmup):
+        await (await client.connect(url, False)).close()
+    with meter:
+        for _ in range(sc.count):
+            await (await client.connect(url, False)).close()
+    return result(sc, meter.elapsed)
+
+
+async def many(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S5: ``conns`` tasks, each connects, waits for all, does ``count`` round trips."""
+    sampler = PeakSampler()
+    all_open = asyncio.Event()
+    opened = 0
+
+    async def one(tag: int) -> None:
+        nonlocal opened
+        conn = None
+        try:
+            conn = await client.connect(url, False)
+            opened += 1
+            if opened == sc.conns:
+                sampler.sample_now()
+                all_open.set()
+            await asyncio.wait_for(all_open.wait(), 120)
+            send, recv = conn.send_text, conn.recv
+            for i in range(sc.count):
+                m = payloads.small_text(tag, i, sc.size)
+                await send(m)
+                r = await recv()
+                if r != m:
+                    raise mismatch(sc.sid, i, m, r)
+        except BaseException:
+            all_open.set()  # don't leave the others waiting for a connection that failed
+            raise
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    with sampler, meter:
+        await asyncio.gather(*(one(t) for t in range(sc.conns)))
+    return many_result(sc, meter, sampler)
+
+
+RUNNERS: dict[str, Runner] = {
+    "small": small,
+    "pipelined": pipelined,
+    "large": large,
+    "compressed": large,
+    "connect": connect,
+    "many": many,
+}
+
+
+def run(client: AsyncClient, sc: Scenario, url: str, server_pid: int | None) -> dict[str, Any]:
+    """Run one scenario in a fresh event loop and return its measurements."""
+
+    async def main() -> dict[str, Any]:
+        meter = Meter(server_pid)
+        await client.start()
+        try:
+            out = await RUNNERS[sc.kind](client, sc, url, meter)
+        finally:
+            await client.stop()
+        out["client_cpu"] = meter.client_cpu
+        out["server_cpu"] = meter.server_cpu
+        return out
+
+    return asyncio.run(main())

@@ -1,0 +1,175 @@
+"""Scenario bodies for blocking clients; one caller thread per connection."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bench import payloads
+from bench.clients.base import SyncClient
+from bench.common import check_deflate, many_result, mismatch, result
+from bench.config import Scenario
+from bench.meter import Meter, PeakSampler
+
+Runner = Callable[[SyncClient, Scenario, str, Meter], dict[str, Any]]
+
+
+def small(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S1: sequential 32-byte text round trips."""
+    conn = client.connect(url, False)
+    send, recv = conn.send_text, conn.recv
+    msgs = payloads.small_texts(sc.count, sc.size)
+    for i, m in enumerate(msgs[: sc.warmup]):
+        send(m)
+        if (r := recv()) != m:
+            raise mismatch(sc.sid, i, m, r)
+    with meter:
+        for i, m in enumerate(msgs):
+            send(m)
+            r = recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+    conn.close()
+    return result(sc, meter.elapsed)
+
+
+def pipelined(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S2: one thread sends everything while the calling thread receives."""
+    conn = client.connect(url, False)
+    send, recv = conn.send_bytes, conn.recv
+    msgs = payloads.blobs(sc.count, sc.size)
+    for i, m in enumerate(msgs[: sc.warmup]):
+        send(m)
+        if (r := recv()) != m:
+            raise mismatch(sc.sid, i, m, r)
+    def sender() -> None:
+        for m in msgs:
+            send(m)
+
+    thread = threading.Thread(target=sender, name="bench-sender", daemon=True)
+    with thread_errors() as errors, meter:
+        thread.start()
+        for i, m in enumerate(msgs):
+            r = recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+        thread.join()
+    if errors:
+        raise errors[0]
+    conn.close()
+    return result(sc, meter.elapsed)
+
+
+def large(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S3 (binary, plain server) and S6 (JSON text, deflate server): big sequential echoes."""
+    compressed = sc.kind == "compressed"
+    conn = client.connect(url, compressed)
+    if compressed:
+        check_deflate(sc.sid, conn.deflate)
+        docs: list[Any] = payloads.json_texts(sc.size)
+        send: Callable[[Any], object] = conn.send_text
+        sizes = [len(d.encode()) for d in docs]
+    else:
+        docs = payloads.large_blobs(sc.size)
+        send = conn.send_bytes
+        sizes = [len(d) for d in docs]
+    recv = conn.recv
+    n = len(docs)
+    for i in range(sc.warmup):
+        send(docs[i % n])
+        if (r := recv()) != docs[i % n]:
+            raise mismatch(sc.sid, i, docs[i % n], r)
+    with meter:
+        for i in range(sc.count):
+            m = docs[i % n]
+            send(m)
+            r = recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+    conn.close()
+    moved = sum(sizes[i % n] for i in range(sc.count))
+    return result(sc, meter.elapsed, moved, deflate=conn.deflate)
+
+
+def connect(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S4: open + handshake + close, sequentially."""
+    for _ in range(sc.warmup):
+        client.connect(url, False).close()
+    with meter:
+        for _ in range(sc.count):
+            client.connect(url, False).close()
+    return result(sc, meter.elapsed)
+
+
+def many(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S5: ``conns`` threads, each connects, waits for all, does ``count`` round trips."""
+    sampler = PeakSampler()
+    barrier = threading.Barrier(sc.conns, action=sampler.sample_now)
+
+    def one(tag: int) -> None:
+        conn = None
+        try:
+            conn = client.connect(url, False)
+            barrier.wait(timeout=120)
+            send, recv = conn.send_text, conn.recv
+            for i in range(sc.count):
+                m = payloads.small_text(tag, i, sc.size)
+                send(m)
+                r = recv()
+                if r != m:
+                    raise mismatch(sc.sid, i, m, r)
+        except BaseException:
+            barrier.abort()  # release the others instead of leaving them waiting
+            raise
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    threads = [threading.Thread(target=one, args=(t,), daemon=True) for t in range(sc.conns)]
+    with thread_errors() as errors, sampler, meter:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+        raise (real or errors)[0]
+    return many_result(sc, meter, sampler)
+
+
+@contextlib.contextmanager
+def thread_errors() -> Iterator[list[BaseException]]:
+    """Collect exceptions raised in helper threads so the caller can re-raise them."""
+    errors: list[BaseException] = []
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            errors.append(args.exc_value)
+
+    threading.excepthook = hook
+    try:
+        yield errors
+    finally:
+        threading.excepthook = previous
+
+
+RUNNERS: dict[str, Runner] = {
+    "small": small,
+    "pipelined": pipelined,
+    "large": large,
+    "compressed": large,
+    "connect": connect,
+    "many": many,
+}
+
+
+def run(client: SyncClient, sc: Scenario, url: str, server_pid: int | None) -> dict[str, Any]:
+    """Run one scenario and return its measurements."""
+    meter = Meter(server_pid)
+    out = RUNNERS[sc.kind](client, sc, url, meter)
+    out["client_cpu"] = meter.client_cpu
+    out["server_cpu"] = meter.server_cpu
+    return out

@@ -1,0 +1,61 @@
+"""Fallback echo servers (websockets asyncio, asyncio TCP) for when Node or npm is missing.
+
+Only ``--quick`` uses them, to check correctness in CI; they are far slower than
+the Node servers, so the full benchmark refuses to run on them. Same command
+line and ready line as echo.js: ``python echo_server.py ws|ws-deflate|tcp``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+
+class _TcpEcho(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport: Any = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._transport.write(data)
+
+
+async def _serve(kind: str) -> None:
+    extra: dict[str, Any] = {}
+    if kind == "tcp":
+        loop = asyncio.get_running_loop()
+        server: Any = await loop.create_server(_TcpEcho, "127.0.0.1", 0, backlog=4096)
+    else:
+        import websockets
+        from websockets.asyncio.server import ServerConnection, serve
+
+        async def echo(ws: ServerConnection) -> None:
+            async for message in ws:
+                await ws.send(message)
+
+        compression = "deflate" if kind == "ws-deflate" else None
+        server = await serve(echo, "127.0.0.1", 0, compression=compression,
+                             max_size=None, backlog=4096)
+        extra = {"websockets": websockets.__version__, "bufferutil": None}
+    port = server.sockets[0].getsockname()[1]
+    info = {"kind": kind, "port": port, "pid": os.getpid(), "impl": "python", **extra}
+    print(json.dumps(info), flush=True)
+    await asyncio.Event().wait()
+
+
+def _exit_on_stdin_eof() -> None:
+    """The runner holds our stdin; EOF means it is gone, so stop."""
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+def main() -> None:
+    """Serve one kind until the runner goes away."""
+    threading.Thread(target=_exit_on_stdin_eof, daemon=True).start()
+    asyncio.run(_serve(sys.argv[1] if len(sys.argv) > 1 else "ws"))
+
+
+if __name__ == "__main__":
+    main()

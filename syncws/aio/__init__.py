@@ -1,0 +1,39 @@
+"""The asyncio client, aiohttp's WebSocket API on top of the protocol core."""
+
+from .connector import TCPConnector
+from .errors import (
+    ClientConnectionError,
+    CloseTimeout,
+    ConnectionClosedError,
+    OpenTimeout,
+    ProxyError,
+    ReceiveTimeout,
+    ServerTimeoutError,
+    WSTimeoutError,
+)
+from .options import DEFAULT_USER_AGENT, ConnectOptions, Options
+from .response import ClientWebSocketResponse, WSMessageTypeError
+from .session import ClientSession, ws_connect
+from .tls import ClientSSLError, Fingerprint, ServerFingerprintMismatch
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ClientConnectionError",
+    "ClientSSLError",
+    "ClientSession",
+    "ClientWebSocketResponse",
+    "CloseTimeout",
+    "ConnectOptions",
+    "ConnectionClosedError",
+    "Fingerprint",
+    "OpenTimeout",
+    "Options",
+    "ProxyError",
+    "ReceiveTimeout",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "TCPConnector",
+    "WSMessageTypeError",
+    "WSTimeoutError",
+    "ws_connect",
+]

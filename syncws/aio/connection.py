@@ -1,0 +1,322 @@
+"""The loop side of one connection: an asyncio Protocol driving the sans-I/O core.
+
+It reads the handshake answer, then feeds frames to ``ClientConnection``,
+answers pings (autoping), completes closing handshakes (autoclose), runs
+the heartbeat and the close timers, and hands messages to a sink. Both
+faces, async and sync, sit on this one class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Optional, Sequence
+
+from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_sendable_code
+from ..protocol.connection import ClientConnection
+from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
+from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
+from ..protocol.messages import WSMessage, WSMsgType
+from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
+from .message_queue import MessageSink
+from .writer import FrameWriter
+
+__all__ = ["WebSocketProtocol"]
+
+_DATA = WSMsgType.BINARY  # TEXT (1) and BINARY (2) are the only types <= this
+# After both close frames, how long we wait for the server to close TCP first (RFC 6455 §7.1.1).
+EOF_GRACE = 1.0
+
+
+class WebSocketProtocol(asyncio.Protocol):
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sink: MessageSink,
+        *,
+        key: str,
+        protocols: Sequence[str] = (),
+        compress: int = 0,
+        max_msg_size: int = 4 * 2**20,
+        autoping: bool = True,
+        autoclose: bool = True,
+        heartbeat: Optional[float] = None,
+        close_timeout: Optional[float] = 10.0,
+    ) -> None:
+        self.loop = loop
+        self.sink = sink
+        self._key = key
+        self._protocols = tuple(protocols)
+        self._compress = compress
+        self._max_msg_size = max_msg_size
+        self.autoping = autoping
+        self.autoclose = autoclose
+        self.heartbeat = heartbeat
+        self.close_timeout = close_timeout
+        self._parser: Optional[ResponseParser] = ResponseParser()
+        self.handshake: "asyncio.Future[HandshakeResult]" = loop.create_future()
+        self.lost: "asyncio.Future[None]" = loop.create_future()
+        self._close_frame: "asyncio.Future[None]" = loop.create_future()
+        self.transport: Optional[asyncio.Transport] = None
+        self.writer: Optional[FrameWriter] = None
+        self.conn: Optional[ClientConnection] = None
+        self.exception: Optional[BaseException] = None
+        self.close_code: Optional[int] = None
+        self.closed = False  # aiohttp's meaning: closing started by either side or connection gone
+        self._closing: Optional["asyncio.Task[bool]"] = None
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._heartbeat_timer: Optional[asyncio.TimerHandle] = None
+        self._pong_timer: Optional[asyncio.TimerHandle] = None
+        self._last_recv = 0.0
+
+    # -- asyncio.Protocol -------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.writer = FrameWriter(self.loop, transport)
+        self.sink.attach(transport.pause_reading, self._resume_reading)
+
+    def data_received(self, data: bytes) -> None:
+        conn = self.conn
+        if conn is None:
+            self._handshake_data(data)
+            return
+        messages = conn.receive_data(data)
+        if self.heartbeat is not None:
+            self._alive()
+        put = self.sink.put
+        for msg in messages:
+            if msg.type <= _DATA:
+                put(msg)
+            else:
+                self._control(msg)
+
+    def eof_received(self) -> Optional[bool]:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._cancel_timers()
+        conn = self.conn
+        if conn is not None:
+            conn.receive_eof()
+        if not self.handshake.done():
+            self.handshake.set_exception(
+                ClientConnectionError("connection closed during the opening handshake", cause=exc)
+            )
+        elif self.exception is None and conn is not None and conn.close_received is None:
+            err = ConnectionClosedError(
+                "connection lost without a close frame (1006)", WSCloseCode.ABNORMAL_CLOSURE
+            )
+            err.__cause__ = exc
+            self.exception = err
+            self.close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self.sink.put(WSMessage(WSMsgType.ERROR, err, None))
+        self.closed = True
+        self.sink.close()
+        if self.writer is not None:
+            self.writer.connection_lost(
+                self.exception or ConnectionClosed("the connection is closed", self.close_code)
+            )
+        for fut in (self.lost, self._close_frame):
+            if not fut.done():
+                fut.set_result(None)
+
+    def pause_writing(self) -> None:
+        assert self.writer is not None
+        self.writer.pause_writing()
+
+    def resume_writing(self) -> None:
+        assert self.writer is not None
+        self.writer.resume_writing()
+
+    def _resume_reading(self) -> None:
+        # Called from a receiver; on the loop thread for async receivers.
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.resume_reading()
+
+    # -- opening handshake -----------------------------------------------------
+    def _handshake_data(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None:
+            return
+        try:
+            response = parser.feed(data)
+            if response is None:
+                return
+            result = validate_response(
+                response, self._key, protocols=self._protocols, compress=self._compress
+            )
+        except WSServerHandshakeError as exc:
+            self._parser = None
+            if not self.handshake.done():
+                self.handshake.set_exception(exc)
+            assert self.transport is not None
+            self.transport.abort()
+            return
+        self._parser = None
+        if self.handshake.done():  # the connect call gave up (timeout, cancel)
+            assert self.transport is not None
+            self.transport.abort()
+            return
+        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        self.handshake.set_result(result)
+        self._start_heartbeat()
+        if parser.rest:
+            self.data_received(parser.rest)
+
+    # -- control frames and failures -------------------------------------------
+    def _control(self, msg: WSMessage) -> None:
+        kind = msg.type
+        if kind is WSMsgType.PING:
+            if self.autoping:
+                self._send_quietly(self._pong, msg.data)
+            else:
+                self.sink.put(msg)
+        elif kind is WSMsgType.PONG:
+            self._cancel_pong_timer()
+            if not self.autoping:
+                self.sink.put(msg)
+        elif kind is WSMsgType.CLOSE:
+            self._close_frame_received(msg)
+        elif kind is WSMsgType.ERROR:
+            self._fail(msg.data)
+
+    def _pong(self, payload: bytes) -> bytes:
+        conn = self.conn
+        assert conn is not None
+        return b"" if conn.close_sent is not None else conn.writer.pong(payload)
+
+    def _send_quietly(self, encode: Callable[..., bytes], *args: Any) -> None:
+        """A write the loop makes on its own; a connection already gone is not an error here."""
+        assert self.writer is not None
+        try:
+            self.writer.send(encode, *args)
+        except ConnectionClosed:
+            pass
+
+    def _close_frame_received(self, msg: WSMessage) -> None:
+        conn = self.conn
+        assert conn is not None
+        self.close_code = msg.data
+        if not self._close_frame.done():
+            self._close_frame.set_result(None)
+        if conn.close_sent is not None:
+            return  # our close() is waiting on this
+        self.closed = True
+        self.sink.put(msg)
+        if self.autoclose:
+            # Echo the code (RFC 6455 §5.5.1); 1005 means none was given.
+            code = msg.data if msg.data != WSCloseCode.NO_STATUS_RECEIVED else WSCloseCode.OK
+            self._send_quietly(conn.send_close, code, b"")
+            self.sink.close()
+            self._abort_later(self.close_timeout)
+
+    def _fail(self, exc: ProtocolError) -> None:
+        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): close code, then TCP."""
+        conn = self.conn
+        assert conn is not None
+        self.exception = exc
+        self.close_code = exc.code
+        self.closed = True
+        reason = exc.message.encode("utf-8")[:MAX_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
+        self._send_quietly(conn.send_close, exc.code, reason)
+        self.sink.put(WSMessage(WSMsgType.ERROR, exc, None))
+        self.sink.close()
+        self._abort_later(self.close_timeout)
+
+    def _abort_later(self, delay: Optional[float]) -> None:
+        """Give the server ``delay`` seconds to close TCP, then cut it."""
+        if self._timer is None and self.transport is not None and not self.lost.done():
+            self._timer = self.loop.call_later(delay or 0, self.abort)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- closing handshake we start --------------------------------------------
+    def close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> "asyncio.Task[bool]":
+        """Start (or join) our closing handshake; the task ends when TCP is closed.
+
+        Its result is True when this call started the close.
+        """
+        check_sendable_code(code)
+        if len(reason) > MAX_REASON_BYTES:
+            raise ValueError(f"close reason is {len(reason)} bytes; at most {MAX_REASON_BYTES}")
+        if self._closing is None:
+            self._closing = self.loop.create_task(self._close(code, reason))
+        return self._closing
+
+    async def _close(self, code: int, reason: bytes) -> bool:
+        conn = self.conn
+        if self.lost.done() or conn is None or conn.close_sent is not None:
+            self.closed = True
+            self.sink.close(discard=True)
+            return False
+        self.closed = True
+        self.sink.close(discard=True)
+        self._send_quietly(conn.send_close, code, reason)
+        loop = self.loop
+        deadline = None if self.close_timeout is None else loop.time() + self.close_timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(self._close_frame), self.close_timeout)
+        except asyncio.TimeoutError:
+            self.close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
+            self.abort()
+            return True
+        if not self.lost.done():
+            grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
+            try:
+                await asyncio.wait_for(asyncio.shield(self.lost), grace)
+            except asyncio.TimeoutError:
+                assert self.transport is not None
+                self.transport.close()
+        return True
+
+    # -- heartbeat ----------------------------------------------------------------
+    def _start_heartbeat(self) -> None:
+        if self.heartbeat is not None:
+            self._last_recv = self.loop.time()
+            self._heartbeat_timer = self.loop.call_later(self.heartbeat, self._heartbeat_tick)
+
+    def _alive(self) -> None:
+        self._last_recv = self.loop.time()
+        self._cancel_pong_timer()
+
+    def _heartbeat_tick(self) -> None:
+        heartbeat = self.heartbeat
+        assert heartbeat is not None
+        due = self._last_recv + heartbeat
+        now = self.loop.time()
+        if now < due:
+            self._heartbeat_timer = self.loop.call_at(due, self._heartbeat_tick)
+            return
+        conn = self.conn
+        assert conn is not None
+        if conn.close_sent is None and self._pong_timer is None:
+            self._send_quietly(conn.send_ping, b"")
+            self._pong_timer = self.loop.call_later(heartbeat / 2, self._pong_missing)
+        self._heartbeat_timer = self.loop.call_later(heartbeat, self._heartbeat_tick)
+
+    def _cancel_pong_timer(self) -> None:
+        if self._pong_timer is not None:
+            self._pong_timer.cancel()
+            self._pong_timer = None
+
+    def _pong_missing(self) -> None:
+        self._pong_timer = None
+        if self.exception is None:
+            wait = (self.heartbeat or 0) / 2
+            err = ServerTimeoutError(f"no pong within {wait} s of a heartbeat ping")
+            self.exception = err
+            self.close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self.closed = True
+            self.sink.put(WSMessage(WSMsgType.ERROR, err, None))
+            self.sink.close()
+        self.abort()
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._timer, self._heartbeat_timer, self._pong_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._heartbeat_timer = self._pong_timer = None

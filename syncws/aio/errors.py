@@ -1,0 +1,73 @@
+"""Exceptions the I/O layers add: timeouts, lost connections, refused transports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Optional
+
+from ..protocol.errors import ConnectionClosed, WebSocketError
+
+__all__ = [
+    "WSTimeoutError",
+    "OpenTimeout",
+    "ReceiveTimeout",
+    "CloseTimeout",
+    "ServerTimeoutError",
+    "ConnectionClosedError",
+    "ClientConnectionError",
+    "ProxyError",
+]
+
+if sys.version_info >= (3, 11):  # asyncio.TimeoutError is the builtin there
+
+    class _TimeoutBase(WebSocketError, TimeoutError):
+        pass
+
+else:
+
+    class _TimeoutBase(WebSocketError, asyncio.TimeoutError, TimeoutError):
+        pass
+
+
+class WSTimeoutError(_TimeoutBase):
+    """A syncws timeout; also an ``asyncio.TimeoutError`` and a builtin ``TimeoutError``."""
+
+
+class OpenTimeout(WSTimeoutError):
+    """Connecting (DNS, TCP, TLS, proxy, opening handshake) took longer than allowed."""
+
+
+class ReceiveTimeout(WSTimeoutError):
+    """No message arrived in time. The connection stays open and usable."""
+
+
+class CloseTimeout(WSTimeoutError):
+    """The peer did not finish the closing handshake in time; the connection was cut."""
+
+
+class ServerTimeoutError(WSTimeoutError):
+    """No pong answered a heartbeat ping in time: the peer is considered dead (aiohttp's name)."""
+
+
+class ConnectionClosedError(ConnectionClosed):
+    """The connection ended abnormally (close code 1006 or a protocol failure)."""
+
+
+class ClientConnectionError(WebSocketError, ConnectionError):
+    """The transport could not be opened (refused, unreachable, TLS failure)."""
+
+    def __init__(self, message: str, *, cause: Optional[BaseException] = None) -> None:
+        super().__init__(message)
+        self.__cause__ = cause
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ProxyError(ClientConnectionError):
+    """The proxy refused or broke the tunnel; ``status`` is its HTTP status when it gave one."""
+
+    def __init__(self, message: str, *, status: int = 0, cause: Optional[BaseException] = None) -> None:
+        super().__init__(message, cause=cause)
+        self.status = status

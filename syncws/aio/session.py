@@ -1,0 +1,139 @@
+"""``ws_connect`` and ``ClientSession``: the entry points of the async API."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any, Awaitable, Coroutine, Generator, Optional, Type
+
+from typing_extensions import Unpack
+
+from ..protocol.auth import BasicAuth
+from ..protocol.headers import Headers, HeadersLike
+from .client import open_websocket
+from .connector import TCPConnector
+from .message_queue import AsyncMessageQueue
+from .options import ConnectOptions, Options
+from .response import ClientWebSocketResponse
+
+__all__ = ["ws_connect", "ClientSession"]
+
+
+class _WSConnectContext:
+    """Both ``await ws_connect(...)`` and ``async with ws_connect(...) as ws``."""
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientWebSocketResponse]) -> None:
+        self._coro = coro
+        self._ws: Optional[ClientWebSocketResponse] = None
+
+    def __await__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> ClientWebSocketResponse:
+        self._ws = await self._coro
+        return self._ws
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+
+async def _connect(
+    url: str,
+    response_class: Type[ClientWebSocketResponse],
+    options: Options,
+) -> ClientWebSocketResponse:
+    queues = []
+
+    def make_queue(loop: asyncio.AbstractEventLoop) -> AsyncMessageQueue:
+        queue = AsyncMessageQueue(loop, options.max_queue)
+        queues.append(queue)
+        return queue
+
+    protocol, result = await open_websocket(url, options, make_queue)
+    return response_class(protocol, queues[-1], result, receive_timeout=options.receive_timeout)
+
+
+def ws_connect(
+    url: str,
+    *,
+    ws_response_class: Type[ClientWebSocketResponse] = ClientWebSocketResponse,
+    loop: Optional[asyncio.AbstractEventLoop] = None,
+    **options: Unpack[ConnectOptions],
+) -> _WSConnectContext:
+    """Open a WebSocket; see ``Options`` for every keyword and its default.
+
+    ``loop`` is accepted for old aiohttp code and otherwise ignored: the
+    connection always lives on the running loop.
+    """
+    opts = Options.from_kwargs(options)  # bad arguments fail here, before any I/O
+    return _WSConnectContext(_connect(url, ws_response_class, opts))
+
+
+class ClientSession:
+    """aiohttp's session, reduced to what WebSockets need: shared defaults and
+    closing every connection it opened."""
+
+    def __init__(
+        self,
+        *,
+        connector: Optional[TCPConnector] = None,
+        headers: Optional[HeadersLike] = None,
+        auth: Optional[BasicAuth] = None,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+    ) -> None:
+        self._connector = connector
+        self._headers = Headers(headers) if headers is not None else None
+        self._auth = auth
+        self._open: "weakref.WeakSet[ClientWebSocketResponse]" = weakref.WeakSet()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def ws_connect(
+        self,
+        url: str,
+        *,
+        ws_response_class: Type[ClientWebSocketResponse] = ClientWebSocketResponse,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        **options: Unpack[ConnectOptions],
+    ) -> _WSConnectContext:
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        merged: dict[str, Any] = dict(options)
+        if self._connector is not None:
+            merged.setdefault("connector", self._connector)
+        if self._auth is not None:
+            merged.setdefault("auth", self._auth)
+        if self._headers is not None:
+            headers = Headers(self._headers)
+            if merged.get("headers") is not None:
+                headers.extend(merged["headers"])
+            merged["headers"] = headers
+        opts = Options.from_kwargs(merged)
+        return _WSConnectContext(self._track(_connect(url, ws_response_class, opts)))
+
+    async def _track(
+        self, coro: Coroutine[Any, Any, ClientWebSocketResponse]
+    ) -> ClientWebSocketResponse:
+        ws = await coro
+        self._open.add(ws)
+        return ws
+
+    def close(self) -> Awaitable[None]:
+        """Close every connection of this session; awaiting it is optional (old aiohttp style)."""
+        self._closed = True
+        return asyncio.ensure_future(self._close_all())
+
+    async def _close_all(self) -> None:
+        sockets = list(self._open)
+        if sockets:
+            await asyncio.gather(*(ws.close(code=1001) for ws in sockets), return_exceptions=True)
+
+    async def __aenter__(self) -> "ClientSession":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

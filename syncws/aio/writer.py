@@ -1,0 +1,179 @@
+"""The one path by which bytes leave a connection, from the loop thread or any other.
+
+A send from a caller thread frames its message in that thread and, when
+nothing is queued ahead of it, writes straight to the non-blocking socket:
+no thread hop. Otherwise the bytes join a queue that one loop callback
+hands to the transport in a single write. Order is kept by one lock,
+which also covers encoding, so compression state follows wire order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any, Callable, Generator, List, Optional
+
+from ..protocol.errors import ConnectionClosed
+
+__all__ = ["FrameWriter", "HIGH_WATER"]
+
+# Bytes buffered (queue + transport) above which senders wait for the peer to read.
+HIGH_WATER = 2**20
+
+
+class FrameWriter:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: asyncio.Transport,
+        *,
+        high_water: int = HIGH_WATER,
+    ) -> None:
+        self._loop = loop
+        self._transport = transport
+        self._sock: Optional[socket.socket] = None  # see allow_direct()
+        self.high_water = high_water
+        self._lock = threading.RLock()
+        self._space = threading.Condition(self._lock)  # sync senders wait here
+        self._queue: List[bytes] = []
+        self._queued = 0
+        self._flush_scheduled = False
+        self._transport_size = 0  # last seen transport buffer size (loop thread writes it)
+        self._busy = False  # the transport holds unsent bytes
+        self._waiters: List["asyncio.Future[None]"] = []  # async senders waiting to drain
+        self._loop_thread = threading.get_ident()
+        self.error: Optional[BaseException] = None
+        transport.set_write_buffer_limits(high=0)  # hear of every unsent byte
+
+    def allow_direct(self, sock: Optional[socket.socket]) -> None:
+        """Let caller threads write to ``sock`` themselves (plain TCP only: TLS state lives in the transport)."""
+        self._sock = sock
+
+    # -- sending ------------------------------------------------------------
+    def send(self, encode: Callable[..., bytes], *args: Any) -> None:
+        """Encode under the lock, then write; safe from any thread."""
+        with self._lock:
+            if self.error is not None:
+                raise self._closed_error()
+            data = encode(*args)
+            if data:
+                self._write_locked(data)
+
+    def _write_locked(self, data: bytes) -> None:
+        if threading.get_ident() == self._loop_thread:
+            if self._queue:
+                self._queue.append(data)
+                self._queued += len(data)
+            else:
+                self._transport.write(data)
+                self._transport_size = self._transport.get_write_buffer_size()
+            return
+        if not self._queue and not self._busy and self._sock is not None:
+            try:
+                sent = self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                sent = 0  # the loop sees the same error and tears down properly
+            if sent == len(data):
+                return
+            data = data[sent:]
+        self._queue.append(data)
+        self._queued += len(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._flush_scheduled = False
+            if not self._queue or self.error is not None:
+                return
+            data = self._queue[0] if len(self._queue) == 1 else b"".join(self._queue)
+            self._queue = []
+            self._queued = 0
+            self._transport.write(data)
+            self._transport_size = self._transport.get_write_buffer_size()
+            if not self._transport_size:
+                self._space.notify_all()
+
+    # -- flow control -------------------------------------------------------
+    @property
+    def buffered(self) -> int:
+        return self._queued + self._transport_size
+
+    def pause_writing(self) -> None:
+        self._busy = True
+
+    def resume_writing(self) -> None:
+        with self._lock:
+            self._busy = False
+            self._transport_size = 0
+            self._wake()
+
+    def _wake(self) -> None:
+        self._space.notify_all()
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                if self.error is not None:
+                    fut.set_exception(self._closed_error())
+                else:
+                    fut.set_result(None)
+
+    def wait_sync(self, timeout: Optional[float] = None) -> bool:
+        """Block a caller thread while too much is buffered; False on timeout."""
+        with self._lock:
+            while self.buffered > self.high_water:
+                if self.error is not None:
+                    raise self._closed_error()
+                if not self._space.wait(timeout):
+                    return False
+            return True
+
+    def drain(self) -> "DrainAwaitable":
+        return DrainAwaitable(self)
+
+    def _drain_future(self) -> "Optional[asyncio.Future[None]]":
+        if self.error is not None:
+            raise self._closed_error()
+        if self.buffered <= self.high_water:
+            return None
+        fut = self._loop.create_future()
+        self._waiters.append(fut)
+        return fut
+
+    # -- end ------------------------------------------------------------------
+    def connection_lost(self, exc: BaseException) -> None:
+        with self._lock:
+            self.error = exc
+            self._queue = []
+            self._queued = 0
+            self._transport_size = 0
+            self._wake()
+
+    def _closed_error(self) -> BaseException:
+        err = self.error
+        if isinstance(err, ConnectionClosed):
+            return err
+        closed = ConnectionClosed("cannot send: the connection is closed")
+        closed.__cause__ = err
+        return closed
+
+
+class DrainAwaitable:
+    """What ``send_*`` return: the write already happened; awaiting waits for flow control.
+
+    Never awaiting it is fine (old aiohttp style) and warns about nothing.
+    """
+
+    __slots__ = ("_writer",)
+
+    def __init__(self, writer: FrameWriter) -> None:
+        self._writer = writer
+
+    def __await__(self) -> Generator[Any, None, None]:
+        fut = self._writer._drain_future()
+        if fut is not None:
+            yield from fut.__await__()

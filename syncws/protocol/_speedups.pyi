@@ -1,0 +1,3 @@
+from typing import Union
+
+def apply_mask(data: Union[bytes, bytearray, memoryview], mask: bytes) -> bytes: ...

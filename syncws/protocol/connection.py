@@ -1,0 +1,110 @@
+"""The client connection after the handshake: messages in and out, and the close state."""
+
+from __future__ import annotations
+
+import enum
+from typing import List, Optional, Tuple
+
+from .close_codes import WSCloseCode
+from .deflate import DeflateParams, Deflater, Inflater
+from .errors import ConnectionClosed
+from .messages import WSMessage, WSMsgType
+from .reader import MessageReader
+from .writer import MessageWriter, Payload
+
+__all__ = ["ClientConnection", "State"]
+
+
+class State(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"  # a close frame went one way
+    CLOSED = "closed"  # close frames both ways, or the transport is gone
+
+
+class ClientConnection:
+    """Sans-I/O: ``receive_data`` turns bytes into messages, ``send_*`` turn
+    messages into bytes. It tracks the closing handshake (RFC 6455 §7) and
+    refuses to send data after our close frame; it performs no I/O and
+    makes no policy (answering pings, timeouts) beyond the RFC's musts.
+    """
+
+    def __init__(self, *, max_msg_size: int = 4 * 2**20, deflate: Optional[DeflateParams] = None) -> None:
+        self.deflate = deflate
+        self.reader = MessageReader(
+            max_msg_size=max_msg_size, inflater=Inflater(deflate) if deflate else None
+        )
+        self.writer = MessageWriter(Deflater(deflate) if deflate else None)
+        self.state = State.OPEN
+        self.close_sent: Optional[Tuple[int, bytes]] = None
+        self.close_received: Optional[Tuple[int, str]] = None
+        self.eof = False
+
+    # -- input ------------------------------------------------------------
+    def receive_data(self, data: bytes) -> List[WSMessage]:
+        messages = self.reader.feed(data)
+        if messages:
+            last = messages[-1]
+            if last.type is WSMsgType.CLOSE:
+                self.close_received = (last.data, last.extra)
+                self._advance()
+            elif last.type is WSMsgType.ERROR and self.state is State.OPEN:
+                self.state = State.CLOSING
+        return messages
+
+    def receive_eof(self) -> None:
+        self.eof = True
+        self.state = State.CLOSED
+
+    # -- output -----------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.close_sent is not None or self.state is State.CLOSED:
+            raise ConnectionClosed("cannot send: the connection is closing or closed", self.close_code)
+
+    def send_text(self, text: str) -> bytes:
+        self._check_open()
+        return self.writer.text(text)
+
+    def send_binary(self, data: Payload) -> bytes:
+        self._check_open()
+        return self.writer.binary(data)
+
+    def send_message(self, opcode: int, payload: Payload, *, fragment_size: int = 0) -> bytes:
+        self._check_open()
+        return self.writer.message(opcode, payload, fragment_size=fragment_size)
+
+    def send_ping(self, payload: Payload = b"") -> bytes:
+        self._check_open()
+        return self.writer.ping(payload)
+
+    def send_pong(self, payload: Payload = b"") -> bytes:
+        self._check_open()
+        return self.writer.pong(payload)
+
+    def send_close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> bytes:
+        """Our close frame; empty when one was already sent or the transport is gone."""
+        if self.close_sent is not None or self.state is State.CLOSED:
+            return b""
+        frame = self.writer.close(code, reason)
+        self.close_sent = (code, reason)
+        self._advance()
+        return frame
+
+    def _advance(self) -> None:
+        self.state = State.CLOSED if self.eof else State.CLOSING
+
+    @property
+    def closing_handshake_done(self) -> bool:
+        return self.close_sent is not None and self.close_received is not None
+
+    @property
+    def close_code(self) -> Optional[int]:
+        """The peer's close code once known, else ours, else 1006 after a lost transport."""
+        if self.close_received is not None:
+            return self.close_received[0]
+        if self.reader.error is not None:
+            return self.reader.error.code
+        if self.eof:
+            return WSCloseCode.ABNORMAL_CLOSURE
+        if self.close_sent is not None:
+            return self.close_sent[0]
+        return None

@@ -1,0 +1,147 @@
+"""permessage-deflate (RFC 7692): the offer, the server's answer, and both directions of zlib."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+from .close_codes import WSCloseCode
+from .errors import ProtocolError
+
+__all__ = [
+    "DeflateParams",
+    "make_offer",
+    "accept_response",
+    "Deflater",
+    "Inflater",
+    "MIN_COMPRESS_SIZE",
+]
+
+EXTENSION = "permessage-deflate"
+_TAIL = b"\x00\x00\xff\xff"
+# Below this many bytes deflate's framing overhead usually outweighs any saving.
+MIN_COMPRESS_SIZE = 32
+
+
+@dataclass(frozen=True)
+class DeflateParams:
+    """What was agreed; ``client_*`` applies to what we send, ``server_*`` to what we receive."""
+
+    server_no_context_takeover: bool = False
+    client_no_context_takeover: bool = False
+    server_max_window_bits: int = 15
+    client_max_window_bits: int = 15
+
+
+def make_offer(compress: int) -> str:
+    """The ``Sec-WebSocket-Extensions`` value we send; ``compress`` caps the server's window."""
+    if not 9 <= compress <= 15:
+        raise ValueError(f"compress must be 0 (off) or 9..15 window bits, not {compress!r}")
+    offer = f"{EXTENSION}; client_max_window_bits"
+    if compress < 15:
+        offer += f"; server_max_window_bits={compress}"
+    return offer
+
+
+def _window_bits(name: str, value: Optional[str]) -> int:
+    if value is None or not value.isdigit() or value[0] == "0" or not 8 <= int(value) <= 15:
+        raise ValueError(f"{name} must be an integer from 8 to 15, got {value!r}")
+    return int(value)
+
+
+def accept_response(params: List[Tuple[str, Optional[str]]], compress: int) -> DeflateParams:
+    """Validate the server's permessage-deflate parameters against our offer.
+
+    Raises ValueError naming the offending parameter.
+    """
+    seen = set()
+    agreed = {
+        "server_no_context_takeover": False,
+        "client_no_context_takeover": False,
+        "server_max_window_bits": 15,
+        "client_max_window_bits": 15,
+    }
+    for name, value in params:
+        if name in seen:
+            raise ValueError(f"duplicate {EXTENSION} parameter {name}")
+        seen.add(name)
+        if name in ("server_no_context_takeover", "client_no_context_takeover"):
+            if value is not None:
+                raise ValueError(f"{name} takes no value, got {value!r}")
+            agreed[name] = True
+        elif name == "server_max_window_bits":
+            bits = _window_bits(name, value)
+            if bits > compress:
+                raise ValueError(f"server_max_window_bits={bits} exceeds the {compress} we offered")
+            agreed[name] = bits
+        elif name == "client_max_window_bits":
+            # We always offer it without a value; a value-less answer means no limit.
+            agreed[name] = 15 if value is None else _window_bits(name, value)
+        else:
+            raise ValueError(f"unknown {EXTENSION} parameter {name}")
+    return DeflateParams(
+        server_no_context_takeover=bool(agreed["server_no_context_takeover"]),
+        client_no_context_takeover=bool(agreed["client_no_context_takeover"]),
+        server_max_window_bits=int(agreed["server_max_window_bits"]),
+        client_max_window_bits=int(agreed["client_max_window_bits"]),
+    )
+
+
+class Deflater:
+    """Compresses outgoing messages; not thread-safe (callers hold the write lock)."""
+
+    def __init__(self, params: DeflateParams, level: int = zlib.Z_DEFAULT_COMPRESSION) -> None:
+        self._bits = params.client_max_window_bits
+        self._reset_each = params.client_no_context_takeover
+        self._level = level
+        # zlib cannot produce an 8-bit window (it silently uses 9), which a peer
+        # holding us to 8 could not inflate: send uncompressed then (RFC 7692 allows it).
+        self.enabled = self._bits >= 9
+        self._obj = self._new()
+
+    def _new(self) -> "zlib._Compress":
+        return zlib.compressobj(self._level, zlib.DEFLATED, -max(self._bits, 9))
+
+    def wants(self, size: int) -> bool:
+        return self.enabled and size >= MIN_COMPRESS_SIZE
+
+    def compress(self, data: bytes) -> Optional[bytes]:
+        """The compressed payload, or None when sending ``data`` as it is is better."""
+        out = self._obj.compress(data) + self._obj.flush(zlib.Z_SYNC_FLUSH)
+        if out.endswith(_TAIL):
+            out = out[:-4]
+        if self._reset_each:
+            # Without shared context, a message that did not shrink can go out raw.
+            self._obj = self._new()
+            if len(out) >= len(data):
+                return None
+        return out or b"\x00"
+
+
+class Inflater:
+    """Decompresses incoming messages, never producing more than the caller allows."""
+
+    def __init__(self, params: DeflateParams) -> None:
+        self._bits = max(params.server_max_window_bits, 9)
+        self._reset_each = params.server_no_context_takeover
+        self._obj = zlib.decompressobj(-self._bits)
+
+    def decompress(self, data: bytes, limit: Optional[int]) -> bytes:
+        """Inflate ``data``; ``limit`` (None: unbounded) caps the output, raising 1009 past it."""
+        try:
+            if limit is None:
+                return self._obj.decompress(data)
+            out = self._obj.decompress(data, limit + 1)
+        except zlib.error as exc:
+            raise ProtocolError(WSCloseCode.INVALID_TEXT, f"invalid compressed data: {exc}") from None
+        if len(out) > limit:
+            raise ProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "decompressed message exceeds max_msg_size")
+        return out
+
+    def finish(self, limit: Optional[int]) -> bytes:
+        """End of message: flush with the tail the sender stripped."""
+        out = self.decompress(_TAIL, limit)
+        if self._reset_each or self._obj.eof:
+            self._obj = zlib.decompressobj(-self._bits)
+        return out

@@ -1,0 +1,85 @@
+"""Exceptions raised by the protocol core; the I/O layers add their own on top."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .headers import Headers
+
+__all__ = [
+    "WebSocketError",
+    "InvalidURL",
+    "InvalidHeader",
+    "ProtocolError",
+    "WSServerHandshakeError",
+    "ConnectionClosed",
+]
+
+
+class WebSocketError(Exception):
+    """Base class of every exception syncws raises on purpose."""
+
+
+class InvalidURL(WebSocketError, ValueError):
+    """The URL cannot name a WebSocket endpoint; raised before any I/O."""
+
+
+class InvalidHeader(WebSocketError, ValueError):
+    """A header we were asked to send is malformed (e.g. would inject CR/LF)."""
+
+
+class ProtocolError(WebSocketError):
+    """The peer broke RFC 6455/7692; ``code`` is the close code we answer with."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}, {self.message!r})"
+
+
+class WSServerHandshakeError(WebSocketError):
+    """The server's answer to the opening handshake is not a valid upgrade.
+
+    ``status`` is the HTTP status (0 when no status line was read), ``headers``
+    the response headers, ``message`` says exactly which rule failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        headers: Optional[Headers] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = headers if headers is not None else Headers()
+
+    @property
+    def code(self) -> int:
+        """aiohttp's name for ``status``."""
+        return self.status
+
+    def __str__(self) -> str:
+        if self.status:
+            return f"{self.status}, message={self.message!r}"
+        return self.message
+
+
+class ConnectionClosed(WebSocketError, ConnectionResetError):
+    """The connection is closed (or closing): nothing more can be sent.
+
+    ``code`` and ``reason`` are the close code and reason when known.
+    """
+
+    def __init__(self, message: str, code: Optional[int] = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "connection closed"

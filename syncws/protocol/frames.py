@@ -1,0 +1,51 @@
+"""Frame layout (RFC 6455 §5.2): opcodes and the client-side serialiser."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import struct
+from typing import Union
+
+from .mask import apply_mask
+
+__all__ = ["Opcode", "encode_frame", "MAX_CONTROL_PAYLOAD"]
+
+MAX_CONTROL_PAYLOAD = 125
+
+_HEAD_7 = struct.Struct("!BB")
+_HEAD_16 = struct.Struct("!BBH")
+_HEAD_64 = struct.Struct("!BBQ")
+
+
+class Opcode(enum.IntEnum):
+    CONTINUATION = 0x0
+    TEXT = 0x1
+    BINARY = 0x2
+    CLOSE = 0x8
+    PING = 0x9
+    PONG = 0xA
+
+
+def encode_frame(
+    opcode: int,
+    payload: Union[bytes, bytearray, memoryview],
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    mask: bool = True,
+) -> bytes:
+    """One frame on the wire; clients mask with a fresh key from ``secrets``."""
+    first = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+    n = len(payload)
+    bit = 0x80 if mask else 0
+    if n < 126:
+        head = _HEAD_7.pack(first, bit | n)
+    elif n < 65536:
+        head = _HEAD_16.pack(first, bit | 126, n)
+    else:
+        head = _HEAD_64.pack(first, bit | 127, n)
+    if not mask:
+        return head + bytes(payload)
+    key = secrets.token_bytes(4)
+    return b"".join((head, key, apply_mask(payload, key)))

@@ -1,0 +1,245 @@
+"""Incremental frame parser and message assembler (RFC 6455 §5, §8; RFC 7692 §6.2).
+
+Bytes may arrive in any chunking, one byte at a time included, and give the
+same messages. Every rule is checked as soon as the bytes that break it are
+seen: a bad header fails before its payload arrives, invalid UTF-8 fails at
+the first bad byte, an oversized message fails before it is buffered.
+"""
+
+from __future__ import annotations
+
+import codecs
+from typing import List, Optional, Union
+
+from .close_codes import WSCloseCode, parse_close_payload
+from .deflate import Inflater
+from .errors import ProtocolError
+from .messages import WSMessage, WSMsgType
+
+__all__ = ["MessageReader"]
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_PROTOCOL = WSCloseCode.PROTOCOL_ERROR
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
+
+
+def _bad_utf8_prefix(pending: bytes) -> bool:
+    """True if an incomplete sequence is already invalid by its second byte.
+
+    CPython's decoder waits for the third byte before rejecting some of these
+    (surrogates ED A0..BF, for one); RFC 6455 wants us to fail now.
+    """
+    if len(pending) < 2:
+        return False
+    lead, second = pending[0], pending[1]
+    if lead == 0xE0:
+        return not 0xA0 <= second <= 0xBF
+    if lead == 0xED:
+        return not 0x80 <= second <= 0x9F
+    if lead == 0xF0:
+        return not 0x90 <= second <= 0xBF
+    if lead == 0xF4:
+        return not 0x80 <= second <= 0x8F
+    return False
+
+
+class MessageReader:
+    """Turns server bytes into complete ``WSMessage`` values.
+
+    After a violation it returns one ERROR message carrying the
+    ``ProtocolError`` (its ``code`` is what to close with) and ignores all
+    further input; after a close frame it ignores all further input too.
+    Not thread-safe: one reader per connection, fed from one thread.
+    """
+
+    def __init__(self, *, max_msg_size: int = 4 * 2**20, inflater: Optional[Inflater] = None) -> None:
+        if max_msg_size < 0:
+            raise ValueError("max_msg_size must be >= 0 (0 means unlimited)")
+        self._max = max_msg_size
+        self._inflater = inflater
+        self._leftover = b""
+        self._in_payload = False
+        self._remaining = 0
+        self._fin = False
+        # The message being assembled; opcode 0 means none.
+        self._msg_op = 0
+        self._compressed = False
+        self._size = 0
+        self._parts: List[Union[bytes, str]] = []
+        self._decoder: Optional[codecs.IncrementalDecoder] = None
+        self.error: Optional[ProtocolError] = None
+        self.close_received = False
+
+    @property
+    def done(self) -> bool:
+        """True once a close frame or a violation ended the input."""
+        return self.close_received or self.error is not None
+
+    def feed(self, data: bytes) -> List[WSMessage]:
+        """Parse ``data``; return the messages it completed, in order."""
+        out: List[WSMessage] = []
+        if self.error is not None or self.close_received:
+            return out
+        if self._leftover:
+            data = self._leftover + data
+            self._leftover = b""
+        try:
+            self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
+        except ProtocolError as exc:
+            self.error = exc
+            out.append(WSMessage(WSMsgType.ERROR, exc, None))
+        return out
+
+    def _parse(self, data: bytes, out: List[WSMessage]) -> None:
+        pos = 0
+        end = len(data)
+        while True:
+            if not self._in_payload:
+                if end - pos < 2:
+                    break
+                b0 = data[pos]
+                b1 = data[pos + 1]
+                if b1 & 0x80:
+                    raise ProtocolError(_PROTOCOL, "the server sent a masked frame")
+                fin = b0 & 0x80
+                rsv = b0 & 0x70
+                opcode = b0 & 0x0F
+                n = b1 & 0x7F
+                if opcode > 2:
+                    if opcode not in (0x8, 0x9, 0xA):
+                        raise ProtocolError(_PROTOCOL, f"reserved opcode {opcode}")
+                    if not fin:
+                        raise ProtocolError(_PROTOCOL, "fragmented control frame")
+                    if n > 125:
+                        raise ProtocolError(_PROTOCOL, "control frame payload over 125 bytes")
+                    if rsv:
+                        raise ProtocolError(_PROTOCOL, "RSV bits set on a control frame")
+                else:
+                    if rsv:
+                        if rsv != 0x40 or self._inflater is None:
+                            raise ProtocolError(_PROTOCOL, "RSV bits set without a negotiated extension")
+                        if opcode == 0:
+                            raise ProtocolError(_PROTOCOL, "RSV1 set on a continuation frame")
+                    if opcode == 0:
+                        if not self._msg_op:
+                            raise ProtocolError(_PROTOCOL, "continuation frame with no message to continue")
+                    elif self._msg_op:
+                        raise ProtocolError(_PROTOCOL, "new data frame inside a fragmented message")
+                head = 2
+                if n == 126:
+                    if end - pos < 4:
+                        break
+                    n = (data[pos + 2] << 8) | data[pos + 3]
+                    head = 4
+                elif n == 127:
+                    if end - pos < 10:
+                        break
+                    n = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                    if n >> 63:
+                        raise ProtocolError(_PROTOCOL, "64-bit payload length with the top bit set")
+                    head = 10
+                if opcode > 2:
+                    if end - pos - head < n:
+                        break  # control frames are small: wait for all of it
+                    start = pos + head
+                    pos = start + n
+                    self._control(opcode, data[start:pos], out)
+                    if self.close_received:
+                        return  # anything after a close frame is ignored
+                    continue
+                pos += head
+                if opcode:
+                    self._msg_op = opcode
+                    self._compressed = bool(rsv)
+                    self._size = 0
+                if not self._compressed and self._max and self._size + n > self._max:
+                    raise ProtocolError(
+                        WSCloseCode.MESSAGE_TOO_BIG,
+                        f"message of at least {self._size + n} bytes exceeds max_msg_size={self._max}",
+                    )
+                if fin and opcode and not self._compressed and end - pos >= n:
+                    # Fast path: a whole unfragmented message in hand.
+                    payload = data[pos : pos + n]
+                    pos += n
+                    self._msg_op = 0
+                    if opcode == 1:
+                        try:
+                            out.append(WSMessage(_TEXT, payload.decode("utf-8"), ""))
+                        except UnicodeDecodeError:
+                            raise ProtocolError(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message") from None
+                    else:
+                        out.append(WSMessage(_BINARY, payload, ""))
+                    continue
+                self._fin = bool(fin)
+                self._remaining = n
+                self._in_payload = True
+            take = end - pos
+            if take > self._remaining:
+                take = self._remaining
+            chunk = data if (pos == 0 and take == end) else data[pos : pos + take]
+            pos += take
+            self._remaining -= take
+            if take or not self._remaining:
+                self._payload(chunk, not self._remaining and self._fin, out)
+            if self._remaining:
+                break
+            self._in_payload = False
+        if pos < end:
+            self._leftover = data[pos:]
+
+    def _payload(self, chunk: bytes, last: bool, out: List[WSMessage]) -> None:
+        """Take one piece of a data frame's payload; ``last`` ends the message."""
+        if self._compressed:
+            assert self._inflater is not None
+            limit = self._max - self._size if self._max else None
+            if chunk:
+                chunk = self._inflater.decompress(chunk, limit)
+            if last:
+                tail = self._inflater.finish(None if limit is None else limit - len(chunk))
+                if tail:
+                    chunk += tail
+        self._size += len(chunk)
+        if self._msg_op == 1:
+            decoder = self._decoder
+            if decoder is None:
+                if last and not self._parts:
+                    try:
+                        text = chunk.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise ProtocolError(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message") from None
+                    self._finish(text, out)
+                    return
+                decoder = self._decoder = _utf8_decoder()
+            try:
+                piece = decoder.decode(chunk, last)
+            except UnicodeDecodeError:
+                raise ProtocolError(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message") from None
+            if not last and _bad_utf8_prefix(decoder.getstate()[0]):
+                raise ProtocolError(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message")
+            if piece:
+                self._parts.append(piece)
+            if last:
+                self._finish("".join(self._parts), out)  # type: ignore[arg-type]
+        else:
+            if chunk or not self._parts:
+                self._parts.append(chunk)
+            if last:
+                parts = self._parts
+                self._finish(parts[0] if len(parts) == 1 else b"".join(parts), out)  # type: ignore[arg-type]
+
+    def _finish(self, data: Union[bytes, str], out: List[WSMessage]) -> None:
+        out.append(WSMessage(_TEXT if self._msg_op == 1 else _BINARY, data, ""))
+        self._msg_op = 0
+        self._parts = []
+        self._decoder = None
+
+    def _control(self, opcode: int, payload: bytes, out: List[WSMessage]) -> None:
+        if opcode == 0x9:
+            out.append(WSMessage(WSMsgType.PING, payload, ""))
+        elif opcode == 0xA:
+            out.append(WSMessage(WSMsgType.PONG, payload, ""))
+        else:
+            code, reason = parse_close_payload(payload)
+            self.close_received = True
+            out.append(WSMessage(WSMsgType.CLOSE, code, reason))

@@ -1,0 +1,7 @@
+"""The blocking face: a background loop thread and ``SyncWebSocket``."""
+
+from .client import connect
+from .loop_thread import LoopThread, get_loop_thread
+from .websocket import SyncWebSocket
+
+__all__ = ["LoopThread", "SyncWebSocket", "connect", "get_loop_thread"]

@@ -1,0 +1,172 @@
+"""``SyncWebSocket``: blocking calls over a connection that lives on the loop thread.
+
+Sends frame and mask in the caller's thread and usually write straight to
+the socket; receives wait on a condition the loop thread signals once per
+message. Only closing crosses threads with a future.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Iterator, Optional, Union
+
+from ..aio.connection import WebSocketProtocol
+from ..aio.response import JSONEncoder, check_bytes, check_str, control_payload, expect
+from ..protocol.close_codes import WSCloseCode
+from ..protocol.handshake import HandshakeResult
+from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
+from ..protocol.writer import Payload
+from .loop_thread import LoopThread
+from .message_queue import ThreadMessageQueue
+
+__all__ = ["SyncWebSocket"]
+
+_END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
+
+
+class SyncWebSocket:
+    """A blocking WebSocket. Any number of threads may send at once (frames
+    never interleave); one thread at a time may receive."""
+
+    def __init__(
+        self,
+        runner: LoopThread,
+        protocol: WebSocketProtocol,
+        queue: ThreadMessageQueue,
+        handshake: HandshakeResult,
+        *,
+        receive_timeout: Optional[float] = None,
+    ) -> None:
+        assert protocol.writer is not None and protocol.conn is not None
+        self._runner = runner
+        self._proto = protocol
+        self._queue = queue
+        self._handshake = handshake
+        self._receive_timeout = receive_timeout
+        self._writer = protocol.writer
+        self._conn = protocol.conn
+        self._loop_ident = runner.thread.ident
+        runner.connections.add(protocol)
+
+    # -- state -------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._proto.closed
+
+    @property
+    def close_code(self) -> Optional[int]:
+        return self._proto.close_code
+
+    @property
+    def protocol(self) -> Optional[str]:
+        """The subprotocol the server chose, if any."""
+        return self._handshake.protocol
+
+    @property
+    def compress(self) -> int:
+        params = self._handshake.deflate
+        return params.client_max_window_bits if params else 0
+
+    @property
+    def client_notakeover(self) -> bool:
+        params = self._handshake.deflate
+        return bool(params and params.client_no_context_takeover)
+
+    @property
+    def deflate(self) -> Any:
+        return self._handshake.deflate
+
+    @property
+    def response_headers(self) -> Any:
+        return self._handshake.headers
+
+    def exception(self) -> Optional[BaseException]:
+        return self._proto.exception
+
+    # -- sending -----------------------------------------------------------------
+    def _after_send(self) -> None:
+        writer = self._writer
+        if writer.buffered > writer.high_water:
+            self._runner.check_caller("send")
+            writer.wait_sync()
+
+    def send_str(self, data: str) -> None:
+        self._writer.send(self._conn.send_text, check_str(data))
+        self._after_send()
+
+    def send_bytes(self, data: Payload) -> None:
+        self._writer.send(self._conn.send_binary, check_bytes(data))
+        self._after_send()
+
+    def send_json(self, data: Any, *, dumps: JSONEncoder = json.dumps) -> None:
+        self.send_str(dumps(data))
+
+    def ping(self, message: Union[bytes, str] = b"") -> None:
+        self._writer.send(self._conn.send_ping, control_payload(message))
+        self._after_send()
+
+    def pong(self, message: Union[bytes, str] = b"") -> None:
+        self._writer.send(self._conn.send_pong, control_payload(message))
+        self._after_send()
+
+    # -- receiving ---------------------------------------------------------------
+    def receive(self, timeout: Optional[float] = None) -> WSMessage:
+        """The next message; raises ReceiveTimeout (the connection stays usable)."""
+        self._runner.check_caller("receive()")
+        return self._queue.get(timeout if timeout is not None else self._receive_timeout)
+
+    def receive_str(self, *, timeout: Optional[float] = None) -> str:
+        return str(expect(self.receive(timeout), WSMsgType.TEXT))
+
+    def receive_bytes(self, *, timeout: Optional[float] = None) -> bytes:
+        return bytes(expect(self.receive(timeout), WSMsgType.BINARY))
+
+    def receive_json(self, *, loads: JSONDecoder = json.loads, timeout: Optional[float] = None) -> Any:
+        return loads(self.receive_str(timeout=timeout))
+
+    def __iter__(self) -> Iterator[WSMessage]:
+        return self
+
+    def __next__(self) -> WSMessage:
+        msg = self.receive()
+        if msg.type in _END:
+            raise StopIteration
+        return msg
+
+    # -- closing -----------------------------------------------------------------
+    def close(self, *, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
+        """Run the closing handshake (bounded by close_timeout); False if already closed."""
+        reason = control_payload(message)
+        return self._runner.run(self._close(code, reason), what="close()")
+
+    async def _close(self, code: int, reason: bytes) -> bool:
+        return await self._proto.close(code, reason)
+
+    def __enter__(self) -> "SyncWebSocket":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        proto = getattr(self, "_proto", None)
+        if proto is None or proto.lost.done() or proto.closed:
+            return
+        warnings.warn(f"unclosed {self!r}; closing it", ResourceWarning, source=self, stacklevel=2)
+        try:
+            self._runner.loop.call_soon_threadsafe(_close_soon, proto)
+        except RuntimeError:  # the loop is already gone
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._proto.closed else "open"
+        return f"<SyncWebSocket {state} protocol={self.protocol!r}>"
+
+
+def _close_soon(proto: WebSocketProtocol) -> None:
+    if not proto.lost.done():
+        try:
+            proto.close(WSCloseCode.GOING_AWAY)
+        except Exception:  # pragma: no cover - nothing left to close
+            proto.abort()
