@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     settings = {
         "Mode": "quick smoke test" if args.quick else "full",
-        "Pinning": ", ".join(f"{n} ({t})" for n, _, _, t in modes),
+        "Pinning": "; ".join(f"{n}: {t}" for n, _, _, t in modes),
         "Repetitions": f"{args.reps} timed + {args.warmup} warm-up round(s), clients rotated",
         "Counts scale": f"{args.scale:g}",
         "Total bench time": f"{elapsed / 60:.1f} min",

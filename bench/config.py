@@ -64,7 +64,7 @@ QUICK_COUNTS: dict[str, dict[str, int]] = {
 def scenarios(quick: bool, scale: float, only: list[str] | None) -> list[Scenario]:
     """Pick the scenario list for this run; ``scale`` shrinks or grows every count."""
     if quick:
-        chosen = [replace(s, **QUICK_COUNTS[s.sid]) for s in FULL if s.sid in QUICK_COUNTS]
+        chosen = [_quick(s, QUICK_COUNTS[s.sid]) for s in FULL if s.sid in QUICK_COUNTS]
     else:
         # S5 keeps its connection counts (they are the point); only counts scale.
         chosen = [replace(s, count=max(1, round(s.count * scale))) for s in FULL]
@@ -72,3 +72,8 @@ def scenarios(quick: bool, scale: float, only: list[str] | None) -> list[Scenari
         wanted = {w.upper() for w in only}
         chosen = [s for s in chosen if s.sid.upper() in wanted or s.sid.split("-")[0] in wanted]
     return chosen
+
+
+def _quick(sc: Scenario, counts: dict[str, int]) -> Scenario:
+    return replace(sc, count=counts["count"], warmup=counts.get("warmup", sc.warmup),
+                   conns=counts.get("conns", sc.conns))

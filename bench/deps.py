@@ -53,7 +53,8 @@ def node_problem() -> str | None:
     except subprocess.TimeoutExpired:
         return f"npm {verb} timed out"
     if done.returncode != 0 or not _node_modules_ready():
-        return f"npm {verb} failed: {done.stdout.strip()[-400:]}"
+        lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
+        return f"npm {verb} failed (exit {done.returncode}): {lines[-1] if lines else ''}"
     return None
 
 

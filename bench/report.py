@@ -56,7 +56,7 @@ def ratio(row: dict[str, Any] | None, base: dict[str, Any] | None, sc: Scenario)
     if not row or not base or "median" not in row or "median" not in base:
         return "—"
     r = row["median"] / base["median"] if sc.higher_is_better else base["median"] / row["median"]
-    return f"{r:.2f}×"
+    return f"{r:.2f}x"
 
 
 def workload(sc: Scenario) -> str:
@@ -71,14 +71,15 @@ def workload(sc: Scenario) -> str:
         return f"{sc.count:,} echoes of ~{sc.size / MIB:g} MiB JSON"
     if sc.kind == "connect":
         return f"{sc.count:,} connections"
-    return f"{sc.conns:,} connections × {sc.count} round trips"
+    return f"{sc.conns:,} connections x {sc.count} round trips"
 
 
 def _cell(row: dict[str, Any] | None) -> str:
     if not row:
         return "—"
-    if row["status"] != "ok":
-        return row["status"].upper() if row["status"] == "fail" else row["status"]
+    status = str(row["status"])
+    if status != "ok":
+        return status.upper() if status == "fail" else status
     return ""
 
 
@@ -89,7 +90,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
     better = "higher" if sc.higher_is_better else "lower"
     lines = [f"#### {sc.sid} — {sc.title}", "",
              f"{workload(sc)}; {sc.unit}, {better} is better.", ""]
-    head = ["client", f"median ({sc.unit})", "min–max", f"vs {BASELINE}", f"vs {ASYNC_BASELINE}",
+    head = ["client", f"median ({sc.unit})", "min-max", f"vs {BASELINE}", f"vs {ASYNC_BASELINE}",
             "client CPU s", "server CPU s"]
     if many:
         head += ["peak threads", "peak RSS MiB", "RSS/conn KiB"]
@@ -105,7 +106,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
         flag = f" ({row['failures']} failed)" if row["failures"] else ""
         server = "—" if row["server_cpu"] is None else f"{row['server_cpu']:.3f}"
         cells = [name, fmt(row["median"], sc.unit) + flag,
-                 f"{fmt(row['min'], sc.unit)}–{fmt(row['max'], sc.unit)}",
+                 f"{fmt(row['min'], sc.unit)}-{fmt(row['max'], sc.unit)}",
                  ratio(row, base, sc), ratio(row, abase, sc) if info.is_async else "—",
                  f"{row['client_cpu']:.3f}", server]
         if many:
@@ -141,7 +142,7 @@ def markdown(meta: dict[str, str], settings: dict[str, str], modes: list[tuple[s
     out += ["", HOW_TO_READ, ""]
     for mode, description in modes:
         out += [f"## {mode}: {description}", "",
-                f"### Summary: speed relative to {BASELINE} (median; >1.00× is faster)", ""]
+                f"### Summary: speed relative to {BASELINE} (median; >1.00x is faster)", ""]
         out += summary_table(mode, scenarios, clients, stats)
         out += ["### Details", ""]
         for sc in scenarios:
@@ -158,14 +159,14 @@ def markdown(meta: dict[str, str], settings: dict[str, str], modes: list[tuple[s
 
 HOW_TO_READ = """\
 **How to read this.** Every number is the median of the timed repetitions, each
-run in a fresh client process (warm-up runs excluded); min–max shows the spread.
+run in a fresh client process (warm-up runs excluded); min-max shows the spread.
 Ratios are "times better than the baseline" whatever the unit (for ms and s the
-inverse is taken), so >1.00× always means faster. Client CPU is the client
+inverse is taken), so >1.00x always means faster. Client CPU is the client
 process's CPU time over the timed section (all threads); server CPU is the echo
 server's over the same section. S3 and S6 count payload bytes out + back
 (MB = 10^6 bytes). S5 wall time covers connect + all round trips + close of every
 connection; peak threads are OS threads in the client process; RSS/conn is
-(peak RSS − RSS before connecting) / connections. `raw-socket` is a hand-framed
+(peak RSS - RSS before connecting) / connections. `raw-socket` is a hand-framed
 WebSocket client (pure-Python masking): the floor for a Python client.
 `tcp-floor` runs the same scenarios over plain TCP against a TCP echo server
 (no handshake, no masking): what the socket and interpreter cost alone."""

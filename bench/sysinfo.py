@@ -77,7 +77,8 @@ def collect(server_info: dict[str, Any]) -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "Echo servers": servers,
-        "syncws": syncws_version(),
+        "syncws": f"{syncws_version()} (C speedups: "
+                  f"{'yes' if _compiled('syncws.protocol._speedups') else 'no'})",
         "websockets": f"{_version('websockets')} (C speedups: "
                       f"{'yes' if _compiled('websockets.speedups') else 'no'})",
         "aiohttp": f"{_version('aiohttp')} (C extensions: "

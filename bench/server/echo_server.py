@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+from importlib.metadata import version
 from typing import Any
 
 
@@ -28,7 +29,6 @@ async def _serve(kind: str) -> None:
         loop = asyncio.get_running_loop()
         server: Any = await loop.create_server(_TcpEcho, "127.0.0.1", 0, backlog=4096)
     else:
-        import websockets
         from websockets.asyncio.server import ServerConnection, serve
 
         async def echo(ws: ServerConnection) -> None:
@@ -38,7 +38,7 @@ async def _serve(kind: str) -> None:
         compression = "deflate" if kind == "ws-deflate" else None
         server = await serve(echo, "127.0.0.1", 0, compression=compression,
                              max_size=None, backlog=4096)
-        extra = {"websockets": websockets.__version__, "bufferutil": None}
+        extra = {"websockets": version("websockets"), "bufferutil": None}
     port = server.sockets[0].getsockname()[1]
     info = {"kind": kind, "port": port, "pid": os.getpid(), "impl": "python", **extra}
     print(json.dumps(info), flush=True)

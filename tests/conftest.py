@@ -1,0 +1,106 @@
+"""Fixtures: real servers on 127.0.0.1, TLS certificates from trustme, leak checks."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Callable, Iterator
+
+import pytest
+import trustme
+
+from tests.servers import RawServer, Script, ServerLoop, start_aiohttp, start_websockets
+
+
+@pytest.fixture(scope="session")
+def server_loop() -> Iterator[ServerLoop]:
+    loop = ServerLoop()
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server_ssl(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def client_ssl(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+def _serve(server_loop: ServerLoop, start: Any) -> Iterator[int]:
+    server, port = server_loop.run(start)
+    yield port
+
+    async def stop() -> None:
+        if hasattr(server, "cleanup"):
+            await server.cleanup()
+        else:
+            server.close()
+            await server.wait_closed()
+
+    server_loop.run(stop())
+
+
+@pytest.fixture(scope="session")
+def ws_port(server_loop: ServerLoop) -> Iterator[int]:
+    yield from _serve(server_loop, start_websockets())
+
+
+@pytest.fixture(scope="session")
+def ws_url(ws_port: int) -> str:
+    """A `websockets` server: /echo (default), /close/CODE, /info, /auth, /status/N, /silent."""
+    return f"ws://127.0.0.1:{ws_port}"
+
+
+@pytest.fixture(scope="session")
+def ws_plain_url(server_loop: ServerLoop) -> Iterator[str]:
+    """The same server with permessage-deflate disabled."""
+    for port in _serve(server_loop, start_websockets(compression=None)):
+        yield f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def wss_url(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iterator[str]:
+    for port in _serve(server_loop, start_websockets(server_ssl)):
+        yield f"wss://localhost:{port}"
+
+
+@pytest.fixture(scope="session")
+def aiohttp_url(server_loop: ServerLoop) -> Iterator[str]:
+    for port in _serve(server_loop, start_aiohttp()):
+        yield f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def aiohttp_wss_url(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iterator[str]:
+    for port in _serve(server_loop, start_aiohttp(server_ssl)):
+        yield f"wss://localhost:{port}"
+
+
+@pytest.fixture
+def raw_server(server_loop: ServerLoop) -> Iterator[Callable[[Script], RawServer]]:
+    """``raw_server(script)`` starts a scripted server; errors in the script fail the test."""
+    started = []
+
+    def start(script: Script) -> RawServer:
+        server = RawServer(script)
+        server_loop.run(server.start())
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server_loop.run(server.stop())
+    for server in started:
+        if server.errors:
+            raise server.errors[0]
