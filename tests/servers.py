@@ -52,7 +52,7 @@ async def _ws_handler(ws: ServerConnection) -> None:
         code = int(route.split("/")[2])
         await ws.close(code, "server says bye")
         return
-    if route == "/info":
+    if route.endswith("/info"):
         info = {
             "path": path,
             "headers": [[k, v] for k, v in ws.request.headers.raw_items()] if ws.request else [],
@@ -103,7 +103,7 @@ async def start_websockets(
         max_size=BIG,
         ping_interval=None,
     )
-    port = server.sockets[0].getsockname()[1] if hasattr(server, "sockets") else list(server.server.sockets)[0].getsockname()[1]
+    port = next(iter(server.sockets)).getsockname()[1]
     return server, port
 
 
@@ -157,7 +157,9 @@ class RawPeer:
                 headers[k.strip().lower()] = v.strip()
         return headers
 
-    async def handshake(self, extra: str = "", *, accept: Optional[str] = None, status: str = "101 Switching Protocols") -> Dict[str, str]:
+    async def handshake(
+        self, extra: str = "", *, accept: Optional[str] = None, status: str = "101 Switching Protocols"
+    ) -> Dict[str, str]:
         headers = await self.read_request()
         key = headers.get("sec-websocket-key", "")
         if accept is None:
@@ -210,7 +212,9 @@ def _unmask(data: bytes, mask: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ m).to_bytes(n, "big")
 
 
-def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, length: Optional[int] = None) -> bytes:
+def frame(
+    opcode: int, payload: bytes = b"", *, fin: bool = True, rsv: int = 0, length: Optional[int] = None
+) -> bytes:
     """An unmasked server frame; ``length`` forces an encoding: 7, 16 or 64 bits."""
     head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
     n = len(payload)

@@ -8,7 +8,7 @@ from typing import Callable, TypeVar
 from ..protocol.auth import BasicAuth
 from ..protocol.deflate import make_offer
 from ..protocol.handshake import HandshakeResult, build_request, new_key
-from ..protocol.url import parse_url
+from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
 from .connector import TCPConnector
 from .errors import OpenTimeout
@@ -21,12 +21,11 @@ T = TypeVar("T")
 
 
 async def open_websocket(
-    url: str,
+    target: WSURL,
     options: Options,
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
 ) -> "tuple[WebSocketProtocol, HandshakeResult]":
     """Connect and complete the opening handshake; everything is checked before any I/O."""
-    target = parse_url(url)
     auth = options.auth
     if auth is None and target.credentials is not None:
         auth = BasicAuth(*target.credentials)

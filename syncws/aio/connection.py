@@ -234,17 +234,20 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.abort()
 
     # -- closing handshake we start --------------------------------------------
-    def close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> "asyncio.Task[bool]":
-        """Start (or join) our closing handshake; the task ends when TCP is closed.
+    async def close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> bool:
+        """Run our closing handshake; ends when TCP is closed.
 
-        Its result is True when this call started the close.
+        True if this call started the close, False if it joined one already
+        started or found the connection closed.
         """
         check_sendable_code(code)
         if len(reason) > MAX_REASON_BYTES:
             raise ValueError(f"close reason is {len(reason)} bytes; at most {MAX_REASON_BYTES}")
-        if self._closing is None:
-            self._closing = self.loop.create_task(self._close(code, reason))
-        return self._closing
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return False
+        self._closing = self.loop.create_task(self._close(code, reason))
+        return await asyncio.shield(self._closing)
 
     async def _close(self, code: int, reason: bytes) -> bool:
         conn = self.conn

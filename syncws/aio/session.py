@@ -10,6 +10,7 @@ from typing_extensions import Unpack
 
 from ..protocol.auth import BasicAuth
 from ..protocol.headers import Headers, HeadersLike
+from ..protocol.url import WSURL, parse_url
 from .client import open_websocket
 from .connector import TCPConnector
 from .message_queue import AsyncMessageQueue
@@ -39,7 +40,7 @@ class _WSConnectContext:
 
 
 async def _connect(
-    url: str,
+    url: WSURL,
     response_class: Type[ClientWebSocketResponse],
     options: Options,
 ) -> ClientWebSocketResponse:
@@ -67,7 +68,7 @@ def ws_connect(
     connection always lives on the running loop.
     """
     opts = Options.from_kwargs(options)  # bad arguments fail here, before any I/O
-    return _WSConnectContext(_connect(url, ws_response_class, opts))
+    return _WSConnectContext(_connect(parse_url(url), ws_response_class, opts))
 
 
 class ClientSession:
@@ -113,7 +114,7 @@ class ClientSession:
                 headers.extend(merged["headers"])
             merged["headers"] = headers
         opts = Options.from_kwargs(merged)
-        return _WSConnectContext(self._track(_connect(url, ws_response_class, opts)))
+        return _WSConnectContext(self._track(_connect(parse_url(url), ws_response_class, opts)))
 
     async def _track(
         self, coro: Coroutine[Any, Any, ClientWebSocketResponse]

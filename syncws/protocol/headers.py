@@ -19,6 +19,8 @@ HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]], "Headers"]
 # RFC 9110 token characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\x00\r\n]")
+# The request head is sent as latin-1.
+_NON_LATIN1 = re.compile(r"[^\x00-\xff]")
 
 
 class Headers:
@@ -87,6 +89,8 @@ def check_header(name: str, value: str) -> None:
         raise InvalidHeader(f"invalid header name {name!r}")
     if _BAD_VALUE.search(value):
         raise InvalidHeader(f"header {name!r} has a CR, LF or NUL in its value")
+    if _NON_LATIN1.search(value):
+        raise InvalidHeader(f"header {name!r} has characters outside latin-1 in its value")
 
 
 def split_tokens(values: Iterable[str]) -> List[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 from urllib.parse import quote, unquote, urlsplit
@@ -15,6 +16,8 @@ _SCHEMES = {"ws": False, "wss": True, "http": False, "https": True}
 # Characters allowed unescaped in a request target (RFC 3986 pchar, '/', '?', '%').
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
+# RFC 3986 reg-name without pct-encoded: unreserved and sub-delims.
+_REG_NAME = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=]+")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def parse_url(url: str) -> WSURL:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             raise InvalidURL(f"{url!r} has an invalid host name") from None
+        if not _REG_NAME.fullmatch(host):
+            raise InvalidURL(f"{url!r} has an invalid host name")
     if port is None:
         port = 443 if secure else 80
     elif port == 0:

@@ -9,6 +9,7 @@ from typing_extensions import Unpack
 
 from ..aio.client import open_websocket
 from ..aio.options import ConnectOptions, Options
+from ..protocol.url import parse_url
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .websocket import SyncWebSocket
@@ -23,6 +24,7 @@ def connect(url: str, **options: Unpack[ConnectOptions]) -> SyncWebSocket:
     Use it as ``with syncws.connect(url) as ws:`` so it is always closed.
     """
     opts = Options.from_kwargs(options)
+    target = parse_url(url)
     runner = get_loop_thread()
     queues: List[ThreadMessageQueue] = []
 
@@ -30,5 +32,5 @@ def connect(url: str, **options: Unpack[ConnectOptions]) -> SyncWebSocket:
         queues.append(ThreadMessageQueue(loop, opts.max_queue))
         return queues[-1]
 
-    protocol, result = runner.run(open_websocket(url, opts, make_queue), what="connect()")
+    protocol, result = runner.run(open_websocket(target, opts, make_queue), what="connect()")
     return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)

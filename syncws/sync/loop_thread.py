@@ -77,10 +77,7 @@ class LoopThread:
             for proto in list(self.connections):
                 if not proto.lost.done():
                     proto.close_timeout = timeout
-                    try:
-                        tasks.append(proto.close(WSCloseCode.GOING_AWAY))
-                    except Exception:  # pragma: no cover - already closing
-                        proto.abort()
+                    tasks.append(proto.close(WSCloseCode.GOING_AWAY))
             if tasks:
                 await asyncio.wait([asyncio.ensure_future(t) for t in tasks], timeout=timeout)
             for proto in list(self.connections):

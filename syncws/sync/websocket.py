@@ -166,7 +166,4 @@ class SyncWebSocket:
 
 def _close_soon(proto: WebSocketProtocol) -> None:
     if not proto.lost.done():
-        try:
-            proto.close(WSCloseCode.GOING_AWAY)
-        except Exception:  # pragma: no cover - nothing left to close
-            proto.abort()
+        proto.loop.create_task(proto.close(WSCloseCode.GOING_AWAY))
