@@ -18,7 +18,7 @@ from .aio import (
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions
 from .protocol import BasicAuth, DeflateParams, Headers, MsgType, WSCloseCode, WSMessage, WSMsgType
-from .sync import SyncWebSocket, connect
+from .sync import SyncWebSocket, connect, wait
 
 __all__ = [
     "__version__",
@@ -38,6 +38,7 @@ __all__ = [
     "WSMessage",
     "WSMsgType",
     "connect",
+    "wait",
     "ws_connect",
     *_exceptions,
 ]

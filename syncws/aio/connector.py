@@ -13,7 +13,7 @@ from .tls import ClientSSLError, SSLArg, resolve_ssl
 
 __all__ = ["TCPConnector", "Connection"]
 
-ProtocolFactory = Callable[[], asyncio.Protocol]
+ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 # The transport, and the raw socket when writes may bypass the loop (plain TCP only).
 Connection = Tuple[asyncio.Transport, Optional[socket.socket]]
 

@@ -2,6 +2,7 @@
 
 from .client import connect
 from .loop_thread import LoopThread, get_loop_thread
+from .wait import wait
 from .websocket import SyncWebSocket
 
-__all__ = ["LoopThread", "SyncWebSocket", "connect", "get_loop_thread"]
+__all__ = ["LoopThread", "SyncWebSocket", "connect", "get_loop_thread", "wait"]

@@ -1,11 +1,16 @@
-"""Finished messages handed from the loop thread to a blocked caller with one wake-up."""
+"""Finished messages handed from the loop thread to a blocked caller with one wake-up.
+
+One receiver at a time, so instead of a Condition (a fresh lock per wait,
+Python-level bookkeeping on both sides) the hand-off is a single
+pre-acquired lock used as a binary semaphore: the loop releases it once
+for a waiting receiver, the receiver's blocked ``acquire`` returns.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from typing import Optional
+from typing import Callable, List, Optional
 
 from ..aio.errors import ReceiveTimeout
 from ..aio.message_queue import CLOSED_MESSAGE, DEFAULT_MAX_QUEUE, QueueBase
@@ -20,53 +25,85 @@ class ThreadMessageQueue(QueueBase):
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
         super().__init__(max_queue)
         self._loop = loop
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
+        self._signal = threading.Lock()
+        self._signal.acquire()  # held: no wake-up pending
+        self._waiting = False  # a receiver is blocked on _signal
         self._receiving = False
+        self._listeners: List[Callable[[], None]] = []
 
+    # -- loop side ---------------------------------------------------------------
     def put(self, msg: WSMessage) -> None:
-        with self._cond:
+        with self._mutex:
             if self._push(msg):
-                self._cond.notify()
+                self._wake()
 
     def close(self, discard: bool = False) -> None:
-        with self._cond:
+        with self._mutex:
             self._end(discard)
-            self._cond.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            self._signal.release()
+        for listener in self._listeners:
+            listener()
 
     def _request_resume(self) -> None:
         self._loop.call_soon_threadsafe(self._resume)
 
+    # -- receiver side -------------------------------------------------------------
     def get(self, timeout: Optional[float] = None) -> WSMessage:
         """The next message; CLOSED once closed and drained; ReceiveTimeout after ``timeout``.
 
         An interrupt (KeyboardInterrupt) while waiting takes nothing off the queue.
         """
-        with self._cond:
+        with self._mutex:
+            msg = self._take()
+            if msg is not None:
+                return msg
             if self._receiving:
                 raise RuntimeError("another thread is already receiving on this connection")
-            if not self._queue:
-                if self._closed:
-                    return CLOSED_MESSAGE
-                self._receiving = True
-                try:
-                    self._wait(timeout)
-                finally:
-                    self._receiving = False
-                if not self._queue:
-                    return CLOSED_MESSAGE
+            self._receiving = True
+            self._waiting = True
+        woken = False
+        try:
+            woken = self._signal.acquire(True, -1 if timeout is None else max(timeout, 0.0))
+        finally:
+            with self._mutex:
+                self._receiving = False
+                if not woken:  # timeout or interrupt: withdraw, or absorb a wake-up that raced us
+                    if self._waiting:
+                        self._waiting = False
+                    else:
+                        self._signal.acquire(False)
+        # Reached only when acquire returned: a message that raced a timeout is still returned.
+        with self._mutex:
+            msg = self._take()
+        if msg is None:
+            raise ReceiveTimeout(f"no message within {timeout} s")
+        return msg
+
+    def _take(self) -> Optional[WSMessage]:
+        if self._queue:
             return self._pop()
+        return CLOSED_MESSAGE if self._closed else None
 
-    def _wait(self, timeout: Optional[float]) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._queue and not self._closed:
-            if deadline is None:
-                self._cond.wait()
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ReceiveTimeout(f"no message within {timeout} s")
-            self._cond.wait(remaining)
+    @property
+    def ready(self) -> bool:
+        """A receive() now would not block."""
+        return bool(self._queue) or self._closed
 
-    def wake_all(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
+    @property
+    def receiving(self) -> bool:
+        return self._receiving
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """``callback`` runs (on the loop thread) after every put and at close; keep it tiny."""
+        with self._mutex:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        with self._mutex:
+            self._listeners.remove(callback)

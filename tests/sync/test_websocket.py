@@ -140,7 +140,7 @@ def test_two_receivers_refused(ws_url: str) -> None:
         results: List[Any] = []
         first = threading.Thread(target=lambda: results.append(ws.receive(timeout=10)))
         first.start()
-        _wait_until(lambda: ws._queue._receiving)
+        _wait_until(lambda: ws._queue.receiving)
         with pytest.raises(RuntimeError, match="already receiving"):
             ws.receive()
         ws.send_str("one")
@@ -222,7 +222,7 @@ def test_keyboard_interrupt_in_receive_loses_nothing(raw_server: Any) -> None:
         assert main == threading.get_ident()
 
         def interrupt() -> None:
-            _wait_until(lambda: ws._queue._receiving)
+            _wait_until(lambda: ws._queue.receiving)
             signal.pthread_kill(main, signal.SIGINT)  # type: ignore[arg-type]
 
         t = threading.Thread(target=interrupt)
@@ -253,7 +253,7 @@ def test_close_wakes_blocked_receiver(ws_url: str) -> None:
         results: List[Any] = []
         t = threading.Thread(target=lambda: results.append(ws.receive(timeout=20)))
         t.start()
-        _wait_until(lambda: ws._queue._receiving)
+        _wait_until(lambda: ws._queue.receiving)
         ws.close()
         t.join(10)
         assert results and results[0].type is syncws.WSMsgType.CLOSED
