@@ -1,3 +1,6 @@
 from typing import Union
 
 def apply_mask(data: Union[bytes, bytearray, memoryview], mask: bytes) -> bytes: ...
+def mask_frame(
+    prefix: Union[bytes, bytearray, memoryview], data: Union[bytes, bytearray, memoryview], mask: bytes
+) -> bytes: ...

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import os
 import secrets
+import threading
 import struct
 from typing import Union
 
-from .mask import apply_mask
+from .mask import mask_frame
 
 __all__ = ["Opcode", "encode_frame", "MAX_CONTROL_PAYLOAD"]
 
@@ -47,5 +49,33 @@ def encode_frame(
         head = _HEAD_64.pack(first, bit | 127, n)
     if not mask:
         return head + bytes(payload)
-    key = secrets.token_bytes(4)
-    return b"".join((head, key, apply_mask(payload, key)))
+    key = _mask_key()
+    return mask_frame(head + key, payload, key)
+
+
+# Mask keys come from ``secrets`` 4 KiB at a time: one getrandom() call per
+# 1,024 frames instead of one per frame. The pool is per thread, and a forked
+# child starts a new one so it never repeats its parent's keys.
+_POOL_SIZE = 4096
+_pool = threading.local()
+_generation = 0
+
+
+def _mask_key() -> bytes:
+    pool = _pool
+    pos = getattr(pool, "pos", _POOL_SIZE)
+    if pos >= _POOL_SIZE or pool.generation != _generation:
+        pool.keys = secrets.token_bytes(_POOL_SIZE)
+        pool.generation = _generation
+        pos = 0
+    pool.pos = pos + 4
+    return pool.keys[pos : pos + 4]  # type: ignore[no-any-return]
+
+
+def _new_generation() -> None:
+    global _generation
+    _generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_generation)
