@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 import os
 import secrets
-import threading
 import struct
+import threading
 from typing import Union
 
 from .mask import mask_frame

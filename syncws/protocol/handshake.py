@@ -127,7 +127,8 @@ class ResponseParser:
         self._buf += data
         end = self._buf.find(b"\r\n\r\n", start)
         if end < 0:
-            if len(self._buf) > MAX_HEAD:
+            # The head ends at len - 3 at the earliest (a CRLFCRLF may have begun).
+            if len(self._buf) - 3 > MAX_HEAD:
                 raise WSServerHandshakeError(f"response head exceeds {MAX_HEAD} bytes")
             self._check_line_length()
             return None
@@ -140,7 +141,10 @@ class ResponseParser:
 
     def _check_line_length(self) -> None:
         last = self._buf.rfind(b"\n")
-        if len(self._buf) - last - 1 > MAX_LINE:
+        length = len(self._buf) - last - 1
+        if self._buf.endswith(b"\r"):
+            length -= 1  # the CR of the line's own CRLF
+        if length > MAX_LINE:
             raise WSServerHandshakeError(f"response line exceeds {MAX_LINE} bytes")
 
 
@@ -151,7 +155,7 @@ def _parse_head(head: bytes) -> Response:
         raise WSServerHandshakeError(f"status line exceeds {MAX_LINE} bytes")
     version, _, rest = status_line.partition(" ")
     code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+    if not version.startswith("HTTP/1.") or len(code) != 3 or not (code.isascii() and code.isdigit()):
         raise WSServerHandshakeError(f"malformed status line {status_line[:100]!r}")
     status = int(code)
     headers = Headers()

@@ -11,11 +11,11 @@ Buffer = Union[bytes, bytearray, memoryview]
 
 def py_apply_mask(data: Buffer, mask: bytes) -> bytes:
     """XOR with the repeating mask via one big-int operation (about 0.5 GB/s)."""
+    if len(mask) != 4:
+        raise ValueError("mask must be 4 bytes")
     n = len(data)
     if n == 0:
         return b""
-    if len(mask) != 4:
-        raise ValueError("mask must be 4 bytes")
     repeated = (mask * ((n + 3) // 4))[:n]
     value = int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")
     return value.to_bytes(n, "little")

@@ -1,0 +1,293 @@
+"""syncws.protocol.deflate: the offer, the server's answer, and both directions of zlib."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from typing import List, Optional, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncws.protocol.deflate import (
+    MIN_COMPRESS_SIZE,
+    DeflateParams,
+    Deflater,
+    Inflater,
+    accept_response,
+    make_offer,
+)
+from syncws.protocol.errors import ProtocolError
+from syncws.protocol.headers import parse_extensions
+
+TAIL = b"\x00\x00\xff\xff"
+
+
+# -- make_offer ---------------------------------------------------------------------------
+
+
+def test_offer_default_window() -> None:
+    assert make_offer(15) == "permessage-deflate; client_max_window_bits"
+
+
+@pytest.mark.parametrize("bits", range(9, 15))
+def test_offer_caps_the_server_window(bits: int) -> None:
+    assert parse_extensions([make_offer(bits)]) == [
+        ("permessage-deflate", [("client_max_window_bits", None), ("server_max_window_bits", str(bits))])
+    ]
+
+
+@pytest.mark.parametrize("bits", [-1, 0, 1, 8, 16, True])
+def test_offer_bad_values(bits: int) -> None:
+    with pytest.raises(ValueError):
+        make_offer(bits)
+
+
+# -- accept_response ----------------------------------------------------------------------
+
+Params = List[Tuple[str, Optional[str]]]
+
+
+@pytest.mark.parametrize("s_nct", [False, True])
+@pytest.mark.parametrize("c_nct", [False, True])
+@pytest.mark.parametrize("s_bits", [None, 8, 9, 12, 15])
+@pytest.mark.parametrize("c_bits", [None, "none", 8, 10, 15])
+@pytest.mark.parametrize("compress", [9, 12, 15])
+def test_accept_all_valid_combinations(
+    s_nct: bool, c_nct: bool, s_bits: Optional[int], c_bits: object, compress: int
+) -> None:
+    params: Params = []
+    if s_nct:
+        params.append(("server_no_context_takeover", None))
+    if c_nct:
+        params.append(("client_no_context_takeover", None))
+    if s_bits is not None:
+        params.append(("server_max_window_bits", str(s_bits)))
+    if c_bits == "none":
+        params.append(("client_max_window_bits", None))
+    elif c_bits is not None:
+        params.append(("client_max_window_bits", str(c_bits)))
+    if s_bits is not None and s_bits > compress:
+        with pytest.raises(ValueError, match="server_max_window_bits"):
+            accept_response(params, compress)
+        return
+    if s_bits is None and compress < 15:
+        # RFC 7692 §7.1.2.1: a server accepts our server_max_window_bits by answering with it.
+        with pytest.raises(ValueError, match="server_max_window_bits"):
+            accept_response(params, compress)
+        return
+    expected = DeflateParams(
+        server_no_context_takeover=s_nct,
+        client_no_context_takeover=c_nct,
+        server_max_window_bits=15 if s_bits is None else s_bits,
+        client_max_window_bits=c_bits if isinstance(c_bits, int) else 15,
+    )
+    assert accept_response(params, compress) == expected
+    assert accept_response(list(reversed(params)), compress) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ([("server_no_context_takeover", None), ("server_no_context_takeover", None)], "duplicate"),
+        ([("client_max_window_bits", None), ("client_max_window_bits", "10")], "duplicate"),
+        ([("server_max_window_bits", "10"), ("server_max_window_bits", "10")], "duplicate"),
+        ([("foo", None)], "unknown"),
+        ([("max_window_bits", "10")], "unknown"),
+        ([("server_no_context_takeover", "1")], "no value"),
+        ([("client_no_context_takeover", "")], "no value"),
+        ([("server_max_window_bits", None)], "server_max_window_bits"),
+        ([("server_max_window_bits", "")], "server_max_window_bits"),
+        ([("server_max_window_bits", "7")], "server_max_window_bits"),
+        ([("server_max_window_bits", "16")], "server_max_window_bits"),
+        ([("server_max_window_bits", "015")], "server_max_window_bits"),
+        ([("server_max_window_bits", "+9")], "server_max_window_bits"),
+        ([("server_max_window_bits", "9.0")], "server_max_window_bits"),
+        ([("client_max_window_bits", "7")], "client_max_window_bits"),
+        ([("client_max_window_bits", "16")], "client_max_window_bits"),
+        ([("client_max_window_bits", "0")], "client_max_window_bits"),
+        ([("client_max_window_bits", "x")], "client_max_window_bits"),
+    ],
+)
+def test_accept_refuses(params: Params, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        accept_response(params, 15)
+
+
+# -- Deflater / Inflater ------------------------------------------------------------------
+
+
+def test_deflater_strips_the_tail_and_raw_inflate_reads_it() -> None:
+    d = Deflater(DeflateParams())
+    data = b"abc" * 100
+    packed = d.compress(data)
+    assert packed is not None and not packed.endswith(TAIL)
+    assert zlib.decompressobj(-15).decompress(packed + TAIL) == data
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_round_trip(takeover: bool) -> None:
+    params = DeflateParams(server_no_context_takeover=not takeover, client_no_context_takeover=not takeover)
+    d, i = Deflater(params), Inflater(params)
+    for data in [b"hello " * 40, b"hello " * 40, os.urandom(100) * 3, b"\x00" * 5000]:
+        packed = d.compress(data)
+        assert packed is not None
+        assert i.decompress(packed, None) + i.finish(None) == data
+
+
+def test_context_takeover_shrinks_repeats_and_needs_shared_state() -> None:
+    d = Deflater(DeflateParams())
+    data = os.urandom(300)
+    first, second = d.compress(data), d.compress(data)
+    assert first is not None and second is not None
+    assert len(second) < 50 < len(first)
+    # A fresh inflater cannot read the second message alone: it refers to the first.
+    with pytest.raises(ProtocolError):
+        fresh = Inflater(DeflateParams())
+        fresh.decompress(second, None)
+        fresh.finish(None)
+
+
+def test_no_context_takeover_messages_stand_alone() -> None:
+    params = DeflateParams(client_no_context_takeover=True)
+    d = Deflater(params)
+    data = b"compressible " * 20
+    first, second = d.compress(data), d.compress(data)
+    assert first == second  # a fresh compressor each time
+    assert first is not None
+    assert zlib.decompressobj(-15).decompress(second + TAIL) == data
+
+
+def test_no_context_takeover_incompressible_goes_raw() -> None:
+    d = Deflater(DeflateParams(client_no_context_takeover=True))
+    assert d.compress(os.urandom(100)) is None
+    assert d.compress(b"a" * 100) is not None
+
+
+def strict_inflate(packed: bytes, bits: int) -> bytes:
+    """Inflate one output byte per call, so that zlib checks every distance against the window.
+
+    (With a large output buffer zlib lets a match reach back into this call's own
+    output, which would hide a sender that used a bigger window than agreed.)
+    """
+    d = zlib.decompressobj(-bits)
+    out = bytearray()
+    data = packed + TAIL
+    while True:
+        piece = d.decompress(data, 1)
+        out += piece
+        data = d.unconsumed_tail
+        if not piece and not data:
+            return bytes(out)
+
+
+def test_strict_inflate_catches_a_too_wide_window() -> None:
+    data = os.urandom(300) * 3  # repeats 300 bytes back: beyond an 8-bit (256) window
+    wide = zlib.compressobj(wbits=-15)
+    with pytest.raises(zlib.error, match="too far back"):
+        strict_inflate((wide.compress(data) + wide.flush(zlib.Z_SYNC_FLUSH))[:-4], 8)
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_eight_bit_client_window(takeover: bool) -> None:
+    # zlib cannot compress with an 8-bit window: we must either send raw, or send what
+    # a peer inflating with 256 bytes of history can read.
+    d = Deflater(DeflateParams(client_max_window_bits=8, client_no_context_takeover=not takeover))
+    history = b""
+    for data in [os.urandom(300) * 3, b"abc" * 100, os.urandom(100) * 5, os.urandom(1000) + b"x" * 1000]:
+        packed = d.compress(data) if d.wants(len(data)) else None
+        if packed is None:
+            continue  # sent uncompressed
+        if takeover:
+            history += packed + TAIL
+            assert strict_inflate(history[:-4], 8).endswith(data)
+        else:
+            assert strict_inflate(packed, 8) == data
+    for bits in range(9, 16):
+        assert Deflater(DeflateParams(client_max_window_bits=bits)).wants(MIN_COMPRESS_SIZE)
+
+
+def test_wants_threshold() -> None:
+    d = Deflater(DeflateParams())
+    assert not d.wants(MIN_COMPRESS_SIZE - 1)
+    assert d.wants(MIN_COMPRESS_SIZE)
+
+
+@pytest.mark.parametrize("bits", range(9, 16))
+def test_window_bits_respected(bits: int) -> None:
+    # Data whose repeats lie just beyond a small window: the inflater with the agreed window reads it.
+    params = DeflateParams(client_max_window_bits=bits, server_max_window_bits=bits)
+    d, i = Deflater(params), Inflater(params)
+    data = os.urandom(2 << bits) * 2  # repeats at twice the window: out of reach of a correct compressor
+    packed = d.compress(data)
+    assert packed is not None
+    # Within the window nothing repeats: the compressor must not have found the copy.
+    assert len(packed) > len(data) * 0.9
+    if bits < 14:
+        # Sanity: a 15-bit compressor does reach back that far.
+        wide = zlib.compressobj(wbits=-15)
+        assert len(wide.compress(data) + wide.flush(zlib.Z_SYNC_FLUSH)) < len(data) * 0.6
+    assert zlib.decompressobj(-bits).decompress(packed + TAIL) == data
+    assert i.decompress(packed, None) + i.finish(None) == data
+
+
+def test_inflater_with_8_bit_server_window() -> None:
+    i = Inflater(DeflateParams(server_max_window_bits=8))
+    c = zlib.compressobj(wbits=-9)
+    data = b"abcdefgh" * 40
+    packed = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert i.decompress(packed[:-4], None) + i.finish(None) == data
+
+
+def test_inflater_limit() -> None:
+    data = b"\x00" * 10000
+    c = zlib.compressobj(wbits=-15)
+    packed = (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    i = Inflater(DeflateParams())
+    assert i.decompress(packed, 10000) + i.finish(0) == data
+    i = Inflater(DeflateParams())
+    with pytest.raises(ProtocolError) as info:
+        i.decompress(packed, 9999)
+    assert info.value.code == 1009
+
+
+def test_inflater_garbage_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError):
+        Inflater(DeflateParams()).decompress(b"\xff\xff\xff\xff", None)
+
+
+def test_inflater_resets_after_a_final_block() -> None:
+    # A sender may end a message with BFINAL set; the next message then starts a new stream.
+    i = Inflater(DeflateParams())
+    c = zlib.compressobj(wbits=-15)
+    packed = c.compress(b"one") + c.flush(zlib.Z_FINISH)
+    assert i.decompress(packed, None) + i.finish(None) == b"one"
+    c = zlib.compressobj(wbits=-15)
+    packed = (c.compress(b"two") + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    assert i.decompress(packed, None) + i.finish(None) == b"two"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    messages=st.lists(st.binary(min_size=MIN_COMPRESS_SIZE, max_size=500), max_size=8),
+    takeover=st.booleans(),
+    bits=st.integers(9, 15),
+    split=st.integers(0, 500),
+)
+def test_round_trip_property(messages: List[bytes], takeover: bool, bits: int, split: int) -> None:
+    params = DeflateParams(
+        client_no_context_takeover=not takeover,
+        server_no_context_takeover=not takeover,
+        client_max_window_bits=bits,
+        server_max_window_bits=bits,
+    )
+    d, i = Deflater(params), Inflater(params)
+    for data in messages:
+        packed = d.compress(data)
+        if packed is None:
+            assert not takeover
+            continue
+        cut = split % (len(packed) + 1)
+        out = i.decompress(packed[:cut], None) + i.decompress(packed[cut:], None) + i.finish(None)
+        assert out == data
