@@ -36,6 +36,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scenarios", help="comma list, e.g. S1,S3,S5-200 (default: all)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds per client process (default 300; --quick: 30)")
+    p.add_argument("--quiet-wait", type=float, default=None,
+                   help="before each run wait up to S seconds for other load to stop "
+                        "(default 20, at most 900 s in all; --quick: 0)")
     p.add_argument("--output", type=Path, default=None,
                    help="Markdown file (default bench/RESULTS.md for full runs; none for --quick)")
     p.add_argument("--python-server", action="store_true",
@@ -51,6 +54,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         p.error("--reps must be at least 1")
     if args.python_server and not args.quick:
         p.error("the full run requires the Node servers; --python-server is for --quick")
+    if args.quiet_wait is None:
+        args.quiet_wait = 0.0 if args.quick else 20.0
     if args.timeout is None:
         args.timeout = 30.0 if args.quick else 300.0
     return args
@@ -108,15 +113,18 @@ def main(argv: list[str] | None = None) -> int:
                                  if args.scenarios else None)
     records: list[dict[str, Any]] = []
     server_info: dict[str, Any] = {}
+    restarts: list[str] = []
     modes = _modes(args.pin)
+    gate = runner.QuietGate(args.quiet_wait)
     for name, server_cpus, client_cpus, text in modes:
         log(f"mode {name}: {text}")
         try:
             with ServerSet(impl, server_cpus, need_bufferutil=not args.quick) as servers:
-                server_info = {k: s.info for k, s in servers.items()}
+                server_info = {k: s.info for k, s in servers.servers.items()}
                 log("servers: " + json.dumps(server_info))
                 records += runner.run_matrix(name, clients, scenarios, servers, client_cpus,
-                                             args.reps, args.warmup, args.timeout)
+                                             args.reps, args.warmup, args.timeout, gate)
+                restarts += [f"{name}: {note}" for note in servers.restarts]
         except ServerError as exc:
             raise SystemExit(f"[bench] {exc}") from exc
     elapsed = time.monotonic() - started
@@ -125,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         "Pinning": "; ".join(f"{n}: {t}" for n, _, _, t in modes),
         "Repetitions": f"{args.reps} timed + {args.warmup} warm-up round(s), clients rotated",
         "Counts scale": f"{args.scale:g}",
+        "Waited for other load": f"{sum(r.get('waited_s', 0) for r in records):.0f} s in total "
+                                 f"(up to {args.quiet_wait:g} s before each run, 900 s in all)",
         "Total bench time": f"{elapsed / 60:.1f} min",
     }
+    if restarts:
+        settings["Server restarts"] = "; ".join(restarts)
     text = report.markdown(sysinfo.collect(server_info), settings,
                            [(n, t) for n, _, _, t in modes], scenarios, clients, records)
     print(text)

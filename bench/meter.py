@@ -5,6 +5,7 @@ all threads), so it covers exactly the timed section rather than a whole run.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from types import TracebackType
@@ -18,6 +19,20 @@ def process_cpu_clock(pid: int) -> int | None:
     except OSError:
         return None
     return clock
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_busy() -> float:
+    """CPU seconds all CPUs spent busy (user+nice+system+irq+softirq), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[1:8])
+    return (user + nice + system + irq + softirq) / _TICK
 
 
 def proc_status(field: str) -> int:
@@ -49,6 +64,7 @@ class Meter:
 
     def __enter__(self) -> None:
         self._s0 = self._server_time()
+        self._m0 = machine_busy()
         self._c0 = time.process_time()
         self._t0 = time.perf_counter()
 
@@ -60,9 +76,13 @@ class Meter:
     ) -> None:
         self.elapsed = time.perf_counter() - self._t0
         self.client_cpu = time.process_time() - self._c0
+        busy = machine_busy() - self._m0
         s1 = self._server_time()
         if self._clock is not None:
             self.server_cpu = s1 - self._s0
+        # Anything else the machine did meanwhile: noise from other processes
+        # (10 ms tick resolution, so only meaningful for sections of a second or more).
+        self.other_cpu = max(0.0, busy - self.client_cpu - (self.server_cpu or 0.0))
 
 
 class PeakSampler:

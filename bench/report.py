@@ -28,6 +28,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
             row["client_cpu"] = statistics.median(r["client_cpu"] for r in ok)
             server = [r["server_cpu"] for r in ok if r.get("server_cpu") is not None]
             row["server_cpu"] = statistics.median(server) if server else None
+            row["other_cpu"] = statistics.median(r.get("other_cpu", 0.0) for r in ok)
             for extra in EXTRAS:
                 if all(extra in r for r in ok):
                     row[extra] = statistics.median(r[extra] for r in ok)
@@ -91,7 +92,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
     lines = [f"#### {sc.sid} — {sc.title}", "",
              f"{workload(sc)}; {sc.unit}, {better} is better.", ""]
     head = ["client", f"median ({sc.unit})", "min-max", f"vs {BASELINE}", f"vs {ASYNC_BASELINE}",
-            "client CPU s", "server CPU s"]
+            "client CPU s", "server CPU s", "other CPU s"]
     if many:
         head += ["peak threads", "peak RSS MiB", "RSS/conn KiB"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
@@ -108,7 +109,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
         cells = [name, fmt(row["median"], sc.unit) + flag,
                  f"{fmt(row['min'], sc.unit)}-{fmt(row['max'], sc.unit)}",
                  ratio(row, base, sc), ratio(row, abase, sc) if info.is_async else "—",
-                 f"{row['client_cpu']:.3f}", server]
+                 f"{row['client_cpu']:.3f}", server, f"{row['other_cpu']:.2f}"]
         if many:
             cells += [f"{row.get('peak_threads', 0):.0f}",
                       f"{row.get('peak_rss_kib', 0) / 1024:.1f}",
@@ -163,7 +164,10 @@ run in a fresh client process (warm-up runs excluded); min-max shows the spread.
 Ratios are "times better than the baseline" whatever the unit (for ms and s the
 inverse is taken), so >1.00x always means faster. Client CPU is the client
 process's CPU time over the timed section (all threads); server CPU is the echo
-server's over the same section. S3 and S6 count payload bytes out + back
+server's over the same section; other CPU is the machine's remaining busy time
+meanwhile (other processes, plus interrupt work charged to no process; 10 ms
+resolution): well above zero means another workload competed, so trust that
+row less. S3 and S6 count payload bytes out + back
 (MB = 10^6 bytes). S5 wall time covers connect + all round trips + close of every
 connection; peak threads are OS threads in the client process; RSS/conn is
 (peak RSS - RSS before connecting) / connections. `raw-socket` is a hand-framed

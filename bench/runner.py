@@ -9,12 +9,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 from bench.clients import ClientInfo
 from bench.config import Scenario
 from bench.deps import BENCH_DIR, log
-from bench.servers import Server
+from bench.meter import machine_busy
+from bench.servers import Server, ServerSet
 from bench.worker import RESULT_PREFIX
 
 REPO_ROOT = BENCH_DIR.parent
@@ -52,6 +54,31 @@ def run_one(info: ClientInfo, sc: Scenario, server: Server, cpus: set[int] | Non
     return {"status": "fail", "error": f"no result ({why})", "stderr": done.stderr[-3000:]}
 
 
+class QuietGate:
+    """Before each run, wait until the machine is nearly idle (bounded per run and in total).
+
+    On a shared machine another job's burst would land in one client's numbers;
+    waiting it out keeps the comparison fair. The total budget keeps a machine
+    that never goes quiet from stretching the run without limit.
+    """
+
+    def __init__(self, max_wait: float, budget: float = 900.0) -> None:
+        self.max_wait = max_wait
+        self.budget = budget
+
+    def wait(self, window: float = 0.2, limit: float = 0.15) -> float:
+        """Seconds waited; busy is measured over all CPUs, in CPUs used."""
+        waited = 0.0
+        while self.max_wait > 0 and self.budget > 0:
+            before = machine_busy()
+            time.sleep(window)
+            waited += window
+            self.budget -= window
+            if (machine_busy() - before) / window <= limit or waited >= self.max_wait:
+                break
+        return waited
+
+
 def _rotate(items: list[ClientInfo], k: int) -> list[ClientInfo]:
     if not items:
         return items
@@ -67,8 +94,8 @@ def _describe(sc: Scenario, rec: dict[str, Any]) -> str:
 
 def run_matrix(
     mode: str, clients: list[ClientInfo], scenarios: list[Scenario],
-    servers: dict[str, Server], cpus: set[int] | None,
-    reps: int, warmup: int, timeout: float,
+    servers: ServerSet, cpus: set[int] | None,
+    reps: int, warmup: int, timeout: float, gate: QuietGate | None = None,
 ) -> list[dict[str, Any]]:
     """Warm-up rounds, then ``reps`` rotated rounds, per scenario; returns every record."""
     records: list[dict[str, Any]] = []
@@ -78,9 +105,15 @@ def run_matrix(
         rounds += [(f"rep {r + 1}/{reps}", r) for r in range(reps)]
         for label, rep in rounds:
             for info in _rotate(active, max(rep, 0)):
-                server = servers["tcp" if info.transport == "tcp" else sc.server]
-                rec = run_one(info, sc, server, cpus, timeout)
-                rec.update(mode=mode, sid=sc.sid, client=info.name, rep=rep)
+                kind = "tcp" if info.transport == "tcp" else sc.server
+                waited = gate.wait() if gate else 0.0
+                rec = run_one(info, sc, servers.get(kind), cpus, timeout)
+                if rec["status"] == "fail" and not servers.alive(kind):
+                    # The server was killed under us: not the client's fault, run it again.
+                    log(f"[{mode}] {sc.sid} {info.name}: server died during the run; retrying")
+                    rec = run_one(info, sc, servers.get(kind), cpus, timeout)
+                    rec["retried"] = True
+                rec.update(mode=mode, sid=sc.sid, client=info.name, rep=rep, waited_s=waited)
                 records.append(rec)
                 log(f"[{mode}] {sc.sid} {label} {info.name}: {_describe(sc, rec)}")
                 if rec["status"] == "fail" and rec.get("stderr"):

@@ -157,6 +157,7 @@ def run(client: AsyncClient, sc: Scenario, url: str, server_pid: int | None) -> 
             await client.stop()
         out["client_cpu"] = meter.client_cpu
         out["server_cpu"] = meter.server_cpu
+        out["other_cpu"] = meter.other_cpu
         return out
 
     return asyncio.run(main())

@@ -172,4 +172,5 @@ def run(client: SyncClient, sc: Scenario, url: str, server_pid: int | None) -> d
     out = RUNNERS[sc.kind](client, sc, url, meter)
     out["client_cpu"] = meter.client_cpu
     out["server_cpu"] = meter.server_cpu
+    out["other_cpu"] = meter.other_cpu
     return out

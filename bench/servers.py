@@ -93,8 +93,32 @@ class ServerSet:
         self.cpus = cpus
         self.need_bufferutil = need_bufferutil
         self.servers: dict[str, Server] = {}
+        self.restarts: list[str] = []
 
-    def __enter__(self) -> dict[str, Server]:
+    def get(self, kind: str) -> Server:
+        """The live server of ``kind``, restarted first if something killed it.
+
+        On a shared machine another job may kill stray node processes; one lost
+        server must not fail every remaining measurement.
+        """
+        server = self.servers[kind]
+        code = server.proc.poll()
+        if code is None:
+            return server
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        note = f"{kind} server (pid {server.pid}) died ({how}); restarted"
+        print(f"[bench] WARNING: {note}", file=sys.stderr)
+        self.restarts.append(note)
+        self.servers[kind] = start(kind, self.impl, self.cpus)
+        if self.impl == "node":
+            self._check_bufferutil()
+        return self.servers[kind]
+
+    def alive(self, kind: str) -> bool:
+        """Whether the current server of ``kind`` is still running."""
+        return self.servers[kind].proc.poll() is None
+
+    def __enter__(self) -> ServerSet:
         try:
             for kind in KINDS:
                 self.servers[kind] = start(kind, self.impl, self.cpus)
@@ -103,7 +127,7 @@ class ServerSet:
         except BaseException:
             self.close()
             raise
-        return self.servers
+        return self
 
     def _check_bufferutil(self) -> None:
         for kind in ("ws", "ws-deflate"):
