@@ -7,6 +7,7 @@
 from ._version import __version__
 from .aio import (
     DEFAULT_USER_AGENT,
+    AsyncReconnecting,
     ClientSession,
     ClientWebSocketResponse,
     ConnectOptions,
@@ -17,11 +18,15 @@ from .aio import (
 )
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions
+from .log import enable_trace
 from .protocol import BasicAuth, DeflateParams, Headers, MsgType, WSCloseCode, WSMessage, WSMsgType
 from .sync import SyncWebSocket, connect, wait
+from .sync.app import WebSocketApp
+from .sync.reconnect import Reconnecting
 
 __all__ = [
     "__version__",
+    "AsyncReconnecting",
     "BasicAuth",
     "ClientSession",
     "ClientWebSocketResponse",
@@ -32,12 +37,15 @@ __all__ = [
     "Headers",
     "MsgType",
     "Options",
+    "Reconnecting",
     "SyncWebSocket",
     "TCPConnector",
     "WSCloseCode",
     "WSMessage",
     "WSMsgType",
+    "WebSocketApp",
     "connect",
+    "enable_trace",
     "wait",
     "ws_connect",
     *_exceptions,

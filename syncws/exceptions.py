@@ -7,7 +7,9 @@ from .aio.errors import (
     OpenTimeout,
     ProxyError,
     ReceiveTimeout,
+    RedirectError,
     ServerTimeoutError,
+    TooManyRedirects,
     WSTimeoutError,
 )
 from .aio.response import WSMessageTypeError
@@ -33,6 +35,8 @@ __all__ = [
     "ProtocolError",
     "ProxyError",
     "ReceiveTimeout",
+    "RedirectError",
+    "TooManyRedirects",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "WSMessageTypeError",

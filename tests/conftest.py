@@ -10,6 +10,16 @@ import trustme
 
 from tests.servers import RawServer, Script, ServerLoop, start_aiohttp, start_websockets
 
+PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD"]
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set the proxy variables they mean; none leak in from the machine."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
 
 @pytest.fixture(scope="session")
 def server_loop() -> Iterator[ServerLoop]:

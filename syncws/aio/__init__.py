@@ -8,16 +8,20 @@ from .errors import (
     OpenTimeout,
     ProxyError,
     ReceiveTimeout,
+    RedirectError,
     ServerTimeoutError,
+    TooManyRedirects,
     WSTimeoutError,
 )
 from .options import DEFAULT_USER_AGENT, ConnectOptions, Options
+from .reconnect import AsyncReconnecting
 from .response import ClientWebSocketResponse, WSMessageTypeError
 from .session import ClientSession, ws_connect
 from .tls import ClientSSLError, Fingerprint, ServerFingerprintMismatch
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "AsyncReconnecting",
     "ClientConnectionError",
     "ClientSSLError",
     "ClientSession",
@@ -30,9 +34,11 @@ __all__ = [
     "Options",
     "ProxyError",
     "ReceiveTimeout",
+    "RedirectError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "TCPConnector",
+    "TooManyRedirects",
     "WSMessageTypeError",
     "WSTimeoutError",
     "ws_connect",

@@ -1,76 +1,149 @@
-"""Opening a connection: URL, request, transport, handshake, all within one deadline."""
+"""Opening a connection: route, request, transport, handshake and redirects, all within
+one deadline."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Callable, TypeVar
+import dataclasses
+from typing import Callable, Tuple, Type
 
-from ..protocol.auth import BasicAuth
 from ..protocol.deflate import make_offer
+from ..protocol.errors import InvalidURL, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, build_request, new_key
+from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import TCPConnector
-from .errors import OpenTimeout
+from .connector import DIRECT, Route, TCPConnector
+from .errors import OpenTimeout, RedirectError, TooManyRedirects
+from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
 from .options import Options
+from .proxy import parse_proxy, proxy_from_env
+from .timeouts import with_timeout
 
-__all__ = ["open_websocket"]
+__all__ = ["open_websocket", "route_for"]
 
-T = TypeVar("T")
+
+def route_for(url: WSURL, options: Options) -> Route:
+    """How to reach ``url``: the caller's socket, a Unix socket, a proxy (given, else
+    from the environment when trust_env), or straight there."""
+    if options.sock is not None:
+        return Route(sock=options.sock)
+    if options.unix_socket is not None:
+        return Route(unix_socket=str(options.unix_socket))
+    proxy_url = options.proxy
+    if proxy_url is None and options.trust_env:
+        proxy_url = proxy_from_env(url)
+        if proxy_url is None:
+            return DIRECT
+        try:
+            proxy = parse_proxy(proxy_url)
+        except InvalidURL as exc:
+            raise InvalidURL(f"proxy from the environment for {url.url}: {exc}") from None
+    elif proxy_url is None:
+        return DIRECT
+    else:
+        proxy = parse_proxy(proxy_url)
+    if options.proxy_auth is not None:
+        proxy = dataclasses.replace(proxy, auth=options.proxy_auth)
+    headers = Headers()
+    if options.user_agent is not None:
+        headers.add("User-Agent", options.user_agent)
+    if options.proxy_headers is not None:
+        headers.extend(options.proxy_headers)
+    return Route(proxy=proxy, proxy_headers=headers)
+
+
+def _request(hop: Hop, key: str, options: Options) -> bytes:
+    return build_request(
+        hop.url,
+        key,
+        protocols=options.protocols,
+        origin=options.origin,
+        extensions=make_offer(options.compress) if options.compress else None,
+        headers=hop.headers,
+        authorization=hop.auth.encode() if hop.auth is not None else None,
+        user_agent=options.user_agent,
+    )
 
 
 async def open_websocket(
     target: WSURL,
     options: Options,
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
+    *,
+    protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
 ) -> "tuple[WebSocketProtocol, HandshakeResult]":
-    """Connect and complete the opening handshake; everything is checked before any I/O."""
-    auth = options.auth
-    if auth is None and target.credentials is not None:
-        auth = BasicAuth(*target.credentials)
+    """Connect and complete the opening handshake, following redirects.
+
+    The first request and route are checked before any I/O; ``protocol.url``
+    is the URL finally connected to.
+    """
+    hop = first_hop(target, options)
     key = new_key()
-    request = build_request(
-        target,
-        key,
-        protocols=options.protocols,
-        origin=options.origin,
-        extensions=make_offer(options.compress) if options.compress else None,
-        headers=options.headers,
-        authorization=auth.encode() if auth is not None else None,
-        user_agent=options.user_agent,
-    )
+    request = _request(hop, key, options)
+    route = route_for(hop.url, options)
     loop = asyncio.get_running_loop()
     connector = options.connector or TCPConnector()
-    protocol = WebSocketProtocol(
-        loop,
-        make_sink(loop),
-        key=key,
-        protocols=options.protocols,
-        compress=options.compress,
-        max_msg_size=options.max_msg_size,
-        autoping=options.autoping,
-        autoclose=options.autoclose,
-        heartbeat=options.heartbeat,
-        close_timeout=options.close_deadline,
-    )
 
-    async def handshake() -> HandshakeResult:
+    async def attempt() -> Tuple[WebSocketProtocol, HandshakeResult]:
+        protocol = protocol_class(
+            loop,
+            make_sink(loop),
+            key=key,
+            protocols=options.protocols,
+            compress=options.compress,
+            max_msg_size=options.max_msg_size,
+            autoping=options.autoping,
+            autoclose=options.autoclose,
+            heartbeat=options.heartbeat,
+            close_timeout=options.close_deadline,
+        )
         transport, sock = await connector.connect(
-            target, lambda: protocol, ssl=options.ssl, server_hostname=options.server_hostname
+            hop.url, lambda: protocol, ssl=options.ssl, server_hostname=hop.server_hostname, route=route
         )
         try:
             assert protocol.writer is not None
             protocol.writer.allow_direct(sock)
             transport.write(request)
-            return await protocol.handshake
+            result = await protocol.handshake
         except BaseException:
             transport.abort()
             raise
+        protocol.url = hop.url.url
+        return protocol, result
+
+    async def follow_redirects() -> Tuple[WebSocketProtocol, HandshakeResult]:
+        nonlocal hop, key, request, route
+        redirects = 0
+        while True:
+            try:
+                return await attempt()
+            except WSServerHandshakeError as exc:
+                location = redirect_location(exc)
+                if location is None:
+                    raise
+                if redirects >= options.max_redirects:
+                    raise TooManyRedirects(
+                        f"more than max_redirects={options.max_redirects} redirects (last from {hop.url.url})",
+                        status=exc.status,
+                        headers=exc.headers,
+                    ) from None
+                if options.sock is not None:
+                    raise RedirectError(
+                        f"cannot follow the redirect from {hop.url.url}: sock= is a single connection",
+                        status=exc.status,
+                        headers=exc.headers,
+                    ) from None
+                hop = next_hop(hop, exc, location)
+                redirects += 1
+                key = new_key()
+                request = _request(hop, key, options)
+                route = route_for(hop.url, options)
 
     deadline = options.open_deadline
     try:
-        result = await asyncio.wait_for(handshake(), deadline)
+        return await with_timeout(follow_redirects(), deadline)
     except asyncio.TimeoutError:
-        raise OpenTimeout(f"opening handshake with {target.url} took longer than {deadline} s") from None
-    return protocol, result
+        via = "" if route is DIRECT else f" via {route}"
+        raise OpenTimeout(f"opening {hop.url.url}{via} took longer than {deadline} s") from None

@@ -19,6 +19,7 @@ from ..protocol.handshake import HandshakeResult, ResponseParser, validate_respo
 from ..protocol.messages import WSMessage, WSMsgType
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
+from .timeouts import wait_done
 from .writer import FrameWriter
 
 __all__ = ["WebSocketProtocol"]
@@ -68,6 +69,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.autoclose = autoclose
         self.heartbeat = heartbeat
         self.close_timeout = close_timeout
+        self.url = ""  # the URL finally connected to (after redirects); set by open_websocket
         self._parser: Optional[ResponseParser] = ResponseParser()
         self.handshake: "asyncio.Future[HandshakeResult]" = loop.create_future()
         self.lost: "asyncio.Future[None]" = loop.create_future()
@@ -82,14 +84,19 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._timer: Optional[asyncio.TimerHandle] = None
         self._heartbeat_timer: Optional[asyncio.TimerHandle] = None
         self._pong_timer: Optional[asyncio.TimerHandle] = None
+        self._fail_timer: Optional[asyncio.TimerHandle] = None
+        self._fail_close_pending = False
         self._last_recv = 0.0
         self._view = memoryview(b"")
+        self._paused_early = False
 
     # -- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.writer = FrameWriter(self.loop, transport)
+        if self._paused_early:
+            self.writer.pause_writing()
         self.sink.attach(transport.pause_reading, self._resume_reading)
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -145,11 +152,15 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 fut.set_result(None)
 
     def pause_writing(self) -> None:
-        assert self.writer is not None
+        if self.writer is None:  # TLS transports may pause before connection_made()
+            self._paused_early = True
+            return
         self.writer.pause_writing()
 
     def resume_writing(self) -> None:
-        assert self.writer is not None
+        if self.writer is None:
+            self._paused_early = False
+            return
         self.writer.resume_writing()
 
     def _resume_reading(self) -> None:
@@ -236,26 +247,55 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self._abort_later(self.close_timeout)
 
     def _fail(self, exc: ProtocolError) -> None:
-        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): close code, then TCP."""
+        """_Fail the WebSocket Connection_ (RFC 6455 §7.1.7): close code, then TCP.
+
+        The reader stops at once. Our close frame waits until the receiver has
+        taken the messages that came before the violation and the ERROR (at
+        once if it is already waiting; at most close_timeout): what the
+        server sent before breaking the protocol is the application's to
+        answer first (Autobahn 3.2, 4.1.3, 5.15: the echo, then the close).
+        """
         conn = self.conn
         assert conn is not None
         self.exception = exc
         self.close_code = exc.code
         self.closed = True
-        reason = exc.message.encode("utf-8")[:MAX_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
-        self._send_quietly(conn.send_close, exc.code, reason)
         if not self._close_frame.done():
             # The reader has stopped: a close() waiting for the server's close frame
             # would wait in vain and then report a timeout instead of this failure.
             self._close_frame.set_result(None)
+        self._fail_close_pending = True
         self.sink.put(WSMessage(WSMsgType.ERROR, exc, None))
         self.sink.close()
-        self._abort_later(self.close_timeout)
+        timeout = self.close_timeout
+        if timeout is None:  # unbounded: close now and leave TCP to the server
+            self._send_fail_close()
+            return
+        # TCP is cut close_timeout after the failure whatever happens; the close
+        # frame goes out when the receiver has caught up, or halfway there.
+        self._abort_later(timeout)
+        if self.sink.when_taken(self._send_fail_close):
+            self._fail_timer = self.loop.call_later(timeout / 2, self._send_fail_close)
+        else:
+            self._send_fail_close()
+
+    def _send_fail_close(self) -> None:
+        """The close frame of a failed connection, then the countdown to cutting TCP (loop thread)."""
+        if not self._fail_close_pending:
+            return
+        self._fail_close_pending = False
+        if self._fail_timer is not None:
+            self._fail_timer.cancel()
+            self._fail_timer = None
+        conn, exc = self.conn, self.exception
+        assert conn is not None and isinstance(exc, ProtocolError)
+        reason = exc.message.encode("utf-8")[:MAX_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
+        self._send_quietly(conn.send_close, exc.code, reason)
 
     def _abort_later(self, delay: Optional[float]) -> None:
-        """Give the server ``delay`` seconds to close TCP, then cut it."""
-        if self._timer is None and self.transport is not None and not self.lost.done():
-            self._timer = self.loop.call_later(delay or 0, self.abort)
+        """Give the server ``delay`` seconds to close TCP, then cut it (None: no limit)."""
+        if delay is not None and self._timer is None and self.transport is not None and not self.lost.done():
+            self._timer = self.loop.call_later(delay, self.abort)
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -279,6 +319,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     async def _close(self, code: int, reason: bytes) -> bool:
         conn = self.conn
+        if self._fail_close_pending:
+            self._send_fail_close()  # already failing: its code, not ours, goes out now
         if self.lost.done() or conn is None or conn.close_sent is not None:
             self.closed = True
             self.sink.close(discard=True)
@@ -288,20 +330,15 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._send_quietly(conn.send_close, code, reason)
         loop = self.loop
         deadline = None if self.close_timeout is None else loop.time() + self.close_timeout
-        try:
-            await asyncio.wait_for(asyncio.shield(self._close_frame), self.close_timeout)
-        except asyncio.TimeoutError:
+        if not await wait_done(self._close_frame, self.close_timeout):
             self.close_code = WSCloseCode.ABNORMAL_CLOSURE
             self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
             self.abort()
             return True
-        if not self.lost.done():
-            grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
-            try:
-                await asyncio.wait_for(asyncio.shield(self.lost), grace)
-            except asyncio.TimeoutError:
-                assert self.transport is not None
-                self.transport.close()
+        grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
+        if not await wait_done(self.lost, grace):
+            assert self.transport is not None
+            self.transport.close()
         return True
 
     # -- heartbeat ----------------------------------------------------------------
@@ -344,10 +381,12 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.closed = True
             self.sink.put(WSMessage(WSMsgType.ERROR, err, None))
             self.sink.close()
+        if self.conn is not None:
+            self.conn.receive_eof()  # dead: sends fail now, not after the abort lands
         self.abort()
 
     def _cancel_timers(self) -> None:
-        for timer in (self._timer, self._heartbeat_timer, self._pong_timer):
+        for timer in (self._timer, self._heartbeat_timer, self._pong_timer, self._fail_timer):
             if timer is not None:
                 timer.cancel()
-        self._timer = self._heartbeat_timer = self._pong_timer = None
+        self._timer = self._heartbeat_timer = self._pong_timer = self._fail_timer = None

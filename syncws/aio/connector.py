@@ -1,21 +1,49 @@
-"""Opening the byte stream under a WebSocket: TCP (and TLS on top)."""
+"""Opening the byte stream under a WebSocket: TCP, a proxy tunnel, a Unix socket or a socket
+the caller connected, and TLS on top."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import ssl
-from typing import Callable, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .errors import ClientConnectionError
+from .proxy import ProxyURL, open_tunnel
 from .tls import ClientSSLError, SSLArg, resolve_ssl
 
-__all__ = ["TCPConnector", "Connection"]
+__all__ = ["TCPConnector", "Connection", "Route", "DIRECT"]
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 # The transport, and the raw socket when writes may bypass the loop (plain TCP only).
 Connection = Tuple[asyncio.Transport, Optional[socket.socket]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where the bytes go; all None is TCP straight to the URL's host and port.
+
+    ``proxy_headers`` go on a proxy's CONNECT request. The URL's host still
+    names the server for ``Host`` and TLS on every route.
+    """
+
+    proxy: Optional[ProxyURL] = None
+    proxy_headers: Optional[Headers] = None
+    unix_socket: Optional[str] = None
+    sock: Optional[socket.socket] = None
+
+    def __str__(self) -> str:
+        if self.proxy is not None:
+            return f"proxy {self.proxy}"
+        if self.unix_socket is not None:
+            return f"unix socket {self.unix_socket}"
+        return "the given socket" if self.sock is not None else "direct"
+
+
+DIRECT = Route()
 
 
 class TCPConnector:
@@ -43,18 +71,30 @@ class TCPConnector:
         *,
         ssl: SSLArg = None,
         server_hostname: Optional[str] = None,
+        route: Route = DIRECT,
     ) -> Connection:
-        sock = await self._open_socket(url.host, url.port)
+        if route.sock is not None:
+            sock = adopt_socket(route.sock)
+        elif route.unix_socket is not None:
+            sock = await open_unix_socket(route.unix_socket)
+        elif route.proxy is not None:
+            sock = await open_tunnel(
+                route.proxy, url, self._open_socket, headers=route.proxy_headers, local_addr=self.local_addr
+            )
+        else:
+            sock = await self._open_socket(url.host, url.port)
         return await start_transport(
             sock, factory, url, ssl if ssl is not None else self.ssl, server_hostname
         )
 
     async def _open_socket(self, host: str, port: int) -> socket.socket:
         loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, family=self.family, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise ClientConnectionError(f"cannot resolve {host}: {exc}", cause=exc) from exc
+        infos: Sequence[AddrInfo] = _literal_address(host, port, self.family)
+        if not infos:
+            try:
+                infos = await loop.getaddrinfo(host, port, family=self.family, type=socket.SOCK_STREAM)
+            except OSError as exc:
+                raise ClientConnectionError(f"cannot resolve {host}: {exc}", cause=exc) from exc
         errors = []
         for family, type_, proto, _, address in infos:
             sock = socket.socket(family, type_, proto)
@@ -75,6 +115,48 @@ class TCPConnector:
         raise ClientConnectionError(
             f"cannot connect to {host}:{port}: {detail}", cause=errors[-1] if errors else None
         )
+
+
+AddrInfo = Tuple[int, int, int, str, Tuple[Any, ...]]
+
+
+def _literal_address(host: str, port: int, family: int) -> List[AddrInfo]:
+    """An IP literal needs no resolver: skip getaddrinfo, which asyncio runs in a worker thread."""
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        if family not in (0, fam):
+            continue
+        try:
+            socket.inet_pton(fam, host)
+        except OSError:
+            continue
+        address: Tuple[Any, ...] = (host, port) if fam == socket.AF_INET else (host, port, 0, 0)
+        return [(fam, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
+    return []
+
+
+async def open_unix_socket(path: str) -> socket.socket:
+    family = getattr(socket, "AF_UNIX", None)
+    if family is None:
+        raise ClientConnectionError("unix_socket= needs Unix domain sockets, which this platform lacks")
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, path)
+    except OSError as exc:
+        sock.close()
+        raise ClientConnectionError(f"cannot connect to unix socket {path}: {exc}", cause=exc) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def adopt_socket(sock: socket.socket) -> socket.socket:
+    """A connected stream socket from the caller; from here on the connection owns and closes it."""
+    if sock.type != socket.SOCK_STREAM:
+        raise ValueError(f"sock= must be a connected SOCK_STREAM socket, not {sock.type!r}")
+    sock.setblocking(False)
+    return sock
 
 
 async def start_transport(

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import Optional
 
-from ..protocol.errors import ConnectionClosed, WebSocketError
+from ..protocol.errors import ConnectionClosed, WebSocketError, WSServerHandshakeError
 
 __all__ = [
     "WSTimeoutError",
@@ -17,6 +17,8 @@ __all__ = [
     "ConnectionClosedError",
     "ClientConnectionError",
     "ProxyError",
+    "RedirectError",
+    "TooManyRedirects",
 ]
 
 if sys.version_info >= (3, 11):  # asyncio.TimeoutError is the builtin there
@@ -71,3 +73,12 @@ class ProxyError(ClientConnectionError):
     def __init__(self, message: str, *, status: int = 0, cause: Optional[BaseException] = None) -> None:
         super().__init__(message, cause=cause)
         self.status = status
+
+
+class RedirectError(WSServerHandshakeError):
+    """A redirect answer to the opening handshake could not be followed (bad Location,
+    a wss:// to ws:// downgrade, or ``sock=``, which is a single connection)."""
+
+
+class TooManyRedirects(RedirectError):
+    """More than ``max_redirects`` redirects; ``status`` is the last redirect's."""

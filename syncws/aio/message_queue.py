@@ -27,6 +27,8 @@ class MessageSink(Protocol):
 
     def close(self, discard: bool = False) -> None: ...
 
+    def when_taken(self, callback: Callable[[], None]) -> bool: ...
+
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None: ...
 
 
@@ -43,6 +45,7 @@ class QueueBase:
         self._paused = False
         self._pause: Callable[[], None] = _nothing
         self._resume: Callable[[], None] = _nothing
+        self._on_taken: Optional[Callable[[], None]] = None
 
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
         """Called by the connection with the transport's pause/resume (loop thread)."""
@@ -63,7 +66,29 @@ class QueueBase:
         if self._paused and len(self._queue) <= self._low:
             self._paused = False
             self._request_resume()
+        if not self._queue and self._on_taken is not None:
+            self._taken()
         return msg
+
+    def when_taken(self, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` on the loop once the receiver has taken all that is queued.
+
+        False (and no call) when nothing is queued. A failing connection uses
+        it so the application can answer what came before the violation
+        before our close frame goes out.
+        """
+        if not self._queue:
+            return False
+        self._on_taken = callback
+        return True
+
+    def _taken(self) -> None:
+        callback, self._on_taken = self._on_taken, None
+        if callback is not None:
+            self._call_on_loop(callback)
+
+    def _call_on_loop(self, callback: Callable[[], None]) -> None:
+        callback()
 
     def _request_resume(self) -> None:
         self._resume()
@@ -72,6 +97,11 @@ class QueueBase:
         self._closed = True
         if discard:
             self._queue.clear()
+            self._taken()
+        if self._paused:
+            # Nobody will drain the queue now: read on, or the peer's close frame is never seen.
+            self._paused = False
+            self._request_resume()
 
     def __len__(self) -> int:
         return len(self._queue)

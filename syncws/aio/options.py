@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
-from typing import Any, Mapping, Optional, Sequence
+import re
+import socket
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypedDict
 
 from .._version import __version__
 from ..protocol.auth import BasicAuth
-from ..protocol.headers import HeadersLike
+from ..protocol.errors import InvalidHeader
+from ..protocol.headers import Headers, HeadersLike, check_header
 from .connector import TCPConnector
 from .message_queue import DEFAULT_MAX_QUEUE
+from .proxy import parse_proxy, require_socks
 from .tls import SSLArg
 
-__all__ = ["ConnectOptions", "Options", "DEFAULT_USER_AGENT"]
+__all__ = ["ConnectOptions", "Options", "DEFAULT_USER_AGENT", "CookiesLike", "ParamsLike"]
 
 DEFAULT_USER_AGENT = f"syncws/{__version__} Python/{'.'.join(platform.python_version_tuple()[:2])}"
+
+CookiesLike = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
+ParamValue = Union[str, int, float]
+ParamsLike = Union[Mapping[str, ParamValue], Iterable[Tuple[str, ParamValue]]]
+PathLike = Union[str, "os.PathLike[str]"]
+
+# RFC 6265 §4.1.1: a cookie name is a token; a value must not end the pair or the header.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_VALUE_BAD = re.compile(r"[\x00-\x1f\x7f;]")
 
 
 class ConnectOptions(TypedDict, total=False):
@@ -41,29 +55,54 @@ class ConnectOptions(TypedDict, total=False):
     server_hostname: Optional[str]
     compress: int
     user_agent: Optional[str]
+    cookies: Optional[CookiesLike]
+    params: Optional[ParamsLike]
+    proxy: Optional[str]
+    proxy_auth: Optional[BasicAuth]
+    proxy_headers: Optional[HeadersLike]
+    trust_env: bool
+    unix_socket: Optional[PathLike]
+    sock: Optional[socket.socket]
+    max_redirects: int
+    reconnect_initial: float
+    reconnect_max: float
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Connection options with their defaults.
 
-    protocols: subprotocols to offer, in order of preference.
-    timeout: seconds for the opening handshake (DNS, TCP, TLS, HTTP) and for the
-        closing handshake, unless open_timeout / close_timeout say otherwise.
-        None waits forever.
-    receive_timeout: default for receive() calls; None waits forever.
-    autoclose: answer the server's close frame at once (else receive() returns
-        CLOSE and you call close()).
-    autoping: answer pings with pongs at once (else receive() returns PING and PONG).
-    heartbeat: send a ping after this many idle seconds; no pong within half
-        of it closes the connection as dead (ServerTimeoutError, code 1006).
-    max_msg_size: largest message accepted, after decompression (0: no limit).
-    max_queue: received messages buffered before reading from the socket
-        pauses (0: no limit).
-    ssl: None (verify with certifi or SSL_CERT_FILE), an SSLContext,
-        a Fingerprint pin, or False (no verification: insecure).
-    compress: permessage-deflate window bits to offer (9..15), 0 for off.
-    user_agent: User-Agent header; None sends none.
+    - protocols: subprotocols to offer, in order of preference.
+    - timeout: seconds for the opening handshake (DNS, TCP, TLS, HTTP) and for the
+      closing handshake, unless open_timeout / close_timeout say otherwise.
+      None waits forever.
+    - receive_timeout: default for receive() calls; None waits forever.
+    - autoclose: answer the server's close frame at once (else receive() returns
+      CLOSE and you call close()).
+    - autoping: answer pings with pongs at once (else receive() returns PING and PONG).
+    - heartbeat: send a ping after this many idle seconds; no pong within half
+      of it closes the connection as dead (ServerTimeoutError, code 1006).
+    - max_msg_size: largest message accepted, after decompression (0: no limit).
+    - max_queue: received messages buffered before reading from the socket
+      pauses (0: no limit).
+    - ssl: None (verify with certifi or SSL_CERT_FILE), an SSLContext,
+      a Fingerprint pin, or False (no verification: insecure).
+    - compress: permessage-deflate window bits to offer (9..15), 0 for off.
+    - user_agent: User-Agent header (also sent to a proxy on CONNECT); None sends none.
+    - cookies: name -> value (or pairs), sent as one Cookie header.
+    - params: name -> value (or pairs), added to the URL's query string.
+    - proxy: ``http://[user:pass@]host:port`` (HTTP CONNECT) or a socks4, socks4a,
+      socks5 or socks5h URL (needs ``syncws[socks]``). Used for every connection.
+    - proxy_auth: credentials for the proxy; win over those in its URL.
+    - proxy_headers: extra headers for the CONNECT request.
+    - trust_env: with no proxy=, take one from HTTPS_PROXY (wss) / HTTP_PROXY (ws)
+      / ALL_PROXY unless NO_PROXY covers the host, as curl does.
+    - unix_socket: connect to this Unix socket path instead of the URL's host.
+    - sock: an already connected socket to use instead; the connection owns it.
+    - max_redirects: 301/302/303/307/308 answers followed (0: none).
+    - reconnect_initial, reconnect_max: with reconnect=True, the n-th wait
+      after consecutive failures is random in [c/2, c], where
+      c = min(reconnect_max, reconnect_initial * 2**n).
     """
 
     protocols: Sequence[str] = ()
@@ -84,10 +123,24 @@ class Options:
     server_hostname: Optional[str] = None
     compress: int = 15
     user_agent: Optional[str] = DEFAULT_USER_AGENT
+    cookies: Optional[CookiesLike] = None
+    params: Optional[ParamsLike] = None
+    proxy: Optional[str] = None
+    proxy_auth: Optional[BasicAuth] = None
+    proxy_headers: Optional[HeadersLike] = None
+    trust_env: bool = True
+    unix_socket: Optional[PathLike] = None
+    sock: Optional[socket.socket] = None
+    max_redirects: int = 10
+    reconnect_initial: float = 1.0
+    reconnect_max: float = 60.0
+    # cookies and params as checked (name, value) pairs, for the request
+    cookie_pairs: Tuple[Tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False, default=())
+    param_pairs: Tuple[Tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False, default=())
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> "Options":
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
         for key in kwargs:
             if key not in names:
                 raise TypeError(f"unexpected keyword argument {key!r}")
@@ -106,8 +159,65 @@ class Options:
                 raise ValueError(f"{name} must be an int >= 0, not {value!r}")
         if self.compress != 0 and not (isinstance(self.compress, int) and 9 <= self.compress <= 15):
             raise ValueError(f"compress must be 0 (off) or 9..15, not {self.compress!r}")
-        if self.auth is not None and not isinstance(self.auth, BasicAuth):
-            raise TypeError("auth must be a syncws.BasicAuth")
+        for name in ("auth", "proxy_auth"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), BasicAuth):
+                raise TypeError(f"{name} must be a syncws.BasicAuth")
+        self._check_request_parts()
+        self._check_route()
+        if not isinstance(self.max_redirects, int) or self.max_redirects < 0:
+            raise ValueError(f"max_redirects must be an int >= 0, not {self.max_redirects!r}")
+        for name in ("reconnect_initial", "reconnect_max"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, not {value!r}")
+        if self.reconnect_max < self.reconnect_initial:
+            raise ValueError("reconnect_max must be >= reconnect_initial")
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)  # normalising a frozen instance once, here
+
+    def _check_request_parts(self) -> None:
+        """Everything that goes into a request head is checked here, before any I/O."""
+        for name in ("headers", "proxy_headers"):
+            value = getattr(self, name)
+            if value is not None:
+                headers = Headers(value)
+                for key, item in headers.items():
+                    check_header(key, item)
+                self._set(name, headers)
+        if self.origin is not None:
+            check_header("Origin", self.origin)
+        if self.user_agent is not None:
+            check_header("User-Agent", self.user_agent)
+        if self.cookies is not None:
+            cookies = tuple(_pairs(self.cookies, "cookies"))
+            for key, item in cookies:
+                if not isinstance(item, str) or not _COOKIE_NAME.fullmatch(key) or _COOKIE_VALUE_BAD.search(item):
+                    raise InvalidHeader(
+                        f"invalid cookie {key!r}={item!r}: the name must be a token, the value without ';' "
+                        "or control characters"
+                    )
+                check_header("Cookie", item)
+            self._set("cookie_pairs", cookies)
+        if self.params is not None:
+            params = tuple(_pairs(self.params, "params"))
+            for _, item in params:
+                if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                    raise TypeError(f"params values must be str, int or float, not {type(item).__name__}")
+            self._set("param_pairs", tuple((key, str(item)) for key, item in params))
+
+    def _check_route(self) -> None:
+        if not isinstance(self.trust_env, bool):
+            raise TypeError("trust_env must be a bool")
+        if self.proxy is not None and parse_proxy(self.proxy).is_socks:
+            require_socks()  # say "install syncws[socks]" now rather than at connect time
+        if self.sock is not None and not isinstance(self.sock, socket.socket):
+            raise TypeError(f"sock must be a socket.socket, not {type(self.sock).__name__}")
+        if self.unix_socket is not None:
+            self._set("unix_socket", os.fspath(self.unix_socket))
+        chosen = [name for name in ("proxy", "unix_socket", "sock") if getattr(self, name) is not None]
+        if len(chosen) > 1:
+            raise ValueError(f"{' and '.join(chosen)} are alternatives; pass one")
 
     @property
     def open_deadline(self) -> Optional[float]:
@@ -116,3 +226,14 @@ class Options:
     @property
     def close_deadline(self) -> Optional[float]:
         return self.close_timeout if self.close_timeout is not None else self.timeout
+
+
+def _pairs(value: Any, name: str) -> Iterable[Tuple[str, Any]]:
+    items = value.items() if isinstance(value, Mapping) else value
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"{name} must be a mapping or pairs, not {type(value).__name__}")
+    for pair in items:
+        key, item = pair
+        if not isinstance(key, str):
+            raise TypeError(f"{name} names must be str, not {type(key).__name__}")
+        yield key, item

@@ -90,7 +90,8 @@ class ClientConnection:
         return frame
 
     def _advance(self) -> None:
-        self.state = State.CLOSED if self.eof else State.CLOSING
+        both = self.close_sent is not None and self.close_received is not None
+        self.state = State.CLOSED if self.eof or both else State.CLOSING
 
     @property
     def closing_handshake_done(self) -> bool:

@@ -80,6 +80,9 @@ def accept_response(params: List[Tuple[str, Optional[str]]], compress: int) -> D
             agreed[name] = 15 if value is None else _window_bits(name, value)
         else:
             raise ValueError(f"unknown {EXTENSION} parameter {name}")
+    if compress < 15 and "server_max_window_bits" not in seen:
+        # RFC 7692 §7.1.2.1: accepting our offer means answering with this parameter.
+        raise ValueError(f"server_max_window_bits={compress} was offered but the server did not accept it")
     return DeflateParams(
         server_no_context_takeover=bool(agreed["server_no_context_takeover"]),
         client_no_context_takeover=bool(agreed["client_no_context_takeover"]),
@@ -95,12 +98,13 @@ class Deflater:
         self._bits = params.client_max_window_bits
         self._reset_each = params.client_no_context_takeover
         self._level = level
-        # zlib cannot produce an 8-bit window (it silently uses 9), which a peer
-        # holding us to 8 could not inflate: send uncompressed then (RFC 7692 allows it).
-        self.enabled = self._bits >= 9
+        self.enabled = True
         self._obj = self._new()
 
     def _new(self) -> "zlib._Compress":
+        # zlib refuses an 8-bit window for raw deflate; a 9-bit one is safe instead:
+        # zlib never emits a match distance over 2**9 - 262 = 250 (MAX_DIST in
+        # deflate.h), so a peer that holds us to 8 bits (256) can inflate it.
         return zlib.compressobj(self._level, zlib.DEFLATED, -max(self._bits, 9))
 
     def wants(self, size: int) -> bool:

@@ -15,6 +15,7 @@ from .close_codes import WSCloseCode, parse_close_payload
 from .deflate import Inflater
 from .errors import ProtocolError
 from .messages import WSMessage, WSMsgType
+from .trace import PREVIEW_BYTES, trace_frame, tracing
 
 __all__ = ["MessageReader"]
 
@@ -92,6 +93,7 @@ class MessageReader:
         return out
 
     def _parse(self, data: bytes, out: List[WSMessage]) -> None:
+        trace = tracing()
         pos = 0
         end = len(data)
         while True:
@@ -111,8 +113,6 @@ class MessageReader:
                         raise ProtocolError(_PROTOCOL, f"reserved opcode {opcode}")
                     if not fin:
                         raise ProtocolError(_PROTOCOL, "fragmented control frame")
-                    if n > 125:
-                        raise ProtocolError(_PROTOCOL, "control frame payload over 125 bytes")
                     if rsv:
                         raise ProtocolError(_PROTOCOL, "RSV bits set on a control frame")
                 else:
@@ -140,15 +140,23 @@ class MessageReader:
                         raise ProtocolError(_PROTOCOL, "64-bit payload length with the top bit set")
                     head = 10
                 if opcode > 2:
+                    # Checked on the decoded length: a non-minimal encoding of a small one is fine.
+                    if n > 125:
+                        raise ProtocolError(_PROTOCOL, "control frame payload over 125 bytes")
                     if end - pos - head < n:
                         break  # control frames are small: wait for all of it
                     start = pos + head
                     pos = start + n
+                    if trace:
+                        trace_frame("recv", opcode, True, data[start:pos])
                     self._control(opcode, data[start:pos], out)
                     if self.close_received:
                         return  # anything after a close frame is ignored
                     continue
                 pos += head
+                if trace:
+                    preview = data[pos : pos + min(n, PREVIEW_BYTES)]
+                    trace_frame("recv", opcode, bool(fin), preview, compressed=bool(rsv), length=n)
                 if opcode:
                     self._msg_op = opcode
                     self._compressed = bool(rsv)

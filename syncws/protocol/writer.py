@@ -7,6 +7,7 @@ from typing import List, Optional, Union
 from .close_codes import build_close_payload, check_sendable_code
 from .deflate import Deflater
 from .frames import MAX_CONTROL_PAYLOAD, Opcode, encode_frame
+from .trace import trace_frame, tracing
 
 __all__ = ["MessageWriter", "Payload"]
 
@@ -30,22 +31,21 @@ class MessageWriter:
             if packed is not None:
                 payload, rsv1 = packed, True
         if not fragment_size or len(payload) <= fragment_size:
-            return encode_frame(opcode, payload, rsv1=rsv1, mask=self._mask)
+            return self._frame(opcode, payload, rsv1=rsv1)
         view = memoryview(payload)
         frames: List[bytes] = []
         for start in range(0, len(view), fragment_size):
             piece = view[start : start + fragment_size]
             last = start + fragment_size >= len(view)
             frames.append(
-                encode_frame(
-                    opcode if not frames else Opcode.CONTINUATION,
-                    piece,
-                    fin=last,
-                    rsv1=rsv1 and not frames,
-                    mask=self._mask,
-                )
+                self._frame(opcode if not frames else Opcode.CONTINUATION, piece, fin=last, rsv1=rsv1 and not frames)
             )
         return b"".join(frames)
+
+    def _frame(self, opcode: int, payload: Payload, *, fin: bool = True, rsv1: bool = False) -> bytes:
+        if tracing():
+            trace_frame("send", opcode, fin, payload, compressed=rsv1)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask)
 
     def text(self, text: str) -> bytes:
         return self.message(Opcode.TEXT, text.encode("utf-8"))
@@ -54,14 +54,14 @@ class MessageWriter:
         return self.message(Opcode.BINARY, data)
 
     def ping(self, payload: Payload = b"") -> bytes:
-        return encode_frame(Opcode.PING, _control_payload(payload), mask=self._mask)
+        return self._frame(Opcode.PING, _control_payload(payload))
 
     def pong(self, payload: Payload = b"") -> bytes:
-        return encode_frame(Opcode.PONG, _control_payload(payload), mask=self._mask)
+        return self._frame(Opcode.PONG, _control_payload(payload))
 
     def close(self, code: int, reason: bytes = b"") -> bytes:
         check_sendable_code(code)
-        return encode_frame(Opcode.CLOSE, build_close_payload(code, reason), mask=self._mask)
+        return self._frame(Opcode.CLOSE, build_close_payload(code, reason))
 
 
 def _control_payload(payload: Payload) -> Payload:

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from typing import List
+from typing import List, Tuple, Type, Union, overload
 
-from typing_extensions import Unpack
+from typing_extensions import Literal, Unpack
 
 from ..aio.client import open_websocket
+from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
-from ..protocol.url import parse_url
+from ..aio.reconnect import TrackedProtocol
+from ..protocol.url import WSURL, parse_url
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
+from .reconnect import Reconnecting
 from .websocket import SyncWebSocket
 
 __all__ = ["connect"]
 
 
-def connect(url: str, **options: Unpack[ConnectOptions]) -> SyncWebSocket:
-    """Open a WebSocket and return it once the handshake is done.
-
-    Takes the keyword arguments of ``ws_connect`` (see ``syncws.Options``).
-    Use it as ``with syncws.connect(url) as ws:`` so it is always closed.
-    """
-    opts = Options.from_kwargs(options)
-    target = parse_url(url)
+def _open(
+    target: WSURL, opts: Options, protocol_class: Type[WebSocketProtocol] = WebSocketProtocol
+) -> Tuple[SyncWebSocket, WebSocketProtocol]:
     runner = get_loop_thread()
     queues: List[ThreadMessageQueue] = []
 
@@ -32,5 +30,45 @@ def connect(url: str, **options: Unpack[ConnectOptions]) -> SyncWebSocket:
         queues.append(ThreadMessageQueue(loop, opts.max_queue))
         return queues[-1]
 
-    protocol, result = runner.run(open_websocket(target, opts, make_queue), what="connect()")
-    return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)
+    protocol, result = runner.run(
+        open_websocket(target, opts, make_queue, protocol_class=protocol_class), what="connect()"
+    )
+    ws = SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)
+    return ws, protocol
+
+
+@overload
+def connect(url: str, *, reconnect: Literal[False] = ..., **options: Unpack[ConnectOptions]) -> SyncWebSocket: ...
+
+
+@overload
+def connect(url: str, *, reconnect: Literal[True], **options: Unpack[ConnectOptions]) -> Reconnecting: ...
+
+
+@overload
+def connect(
+    url: str, *, reconnect: bool, **options: Unpack[ConnectOptions]
+) -> Union[SyncWebSocket, Reconnecting]: ...
+
+
+def connect(
+    url: str, *, reconnect: bool = False, **options: Unpack[ConnectOptions]
+) -> Union[SyncWebSocket, Reconnecting]:
+    """Open a WebSocket and return it once the handshake is done.
+
+    Takes the keyword arguments of ``ws_connect`` (see ``syncws.Options``).
+    Use it as ``with syncws.connect(url) as ws:`` so it is always closed.
+
+    With ``reconnect=True`` it connects lazily and returns an iterable:
+    ``for ws in syncws.connect(url, reconnect=True):`` gets a fresh
+    connection after each abnormal end (see docs/connectivity.md).
+    """
+    opts = Options.from_kwargs(options)
+    target = parse_url(url)
+    if not isinstance(reconnect, bool):
+        raise TypeError("reconnect must be a bool")
+    if reconnect:
+        if opts.sock is not None:
+            raise ValueError("reconnect=True cannot be combined with sock=: a socket connects only once")
+        return Reconnecting(lambda: _open(target, opts, TrackedProtocol), opts, target.url)
+    return _open(target, opts)[0]

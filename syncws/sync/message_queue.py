@@ -53,6 +53,13 @@ class ThreadMessageQueue(QueueBase):
     def _request_resume(self) -> None:
         self._loop.call_soon_threadsafe(self._resume)
 
+    def _call_on_loop(self, callback: Callable[[], None]) -> None:
+        self._loop.call_soon_threadsafe(callback)
+
+    def when_taken(self, callback: Callable[[], None]) -> bool:
+        with self._mutex:
+            return super().when_taken(callback)
+
     # -- receiver side -------------------------------------------------------------
     def get(self, timeout: Optional[float] = None) -> WSMessage:
         """The next message; CLOSED once closed and drained; ReceiveTimeout after ``timeout``.

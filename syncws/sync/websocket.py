@@ -81,6 +81,11 @@ class SyncWebSocket:
     def response_headers(self) -> Any:
         return self._handshake.headers
 
+    @property
+    def url(self) -> str:
+        """The URL connected to, after any redirects (never with credentials)."""
+        return self._proto.url
+
     def exception(self) -> Optional[BaseException]:
         return self._proto.exception
 

@@ -70,7 +70,6 @@ def test_close_received_then_sent() -> None:
     assert c.receive_data(server_frame(0x1, b"ignored")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: state stays CLOSING after close frames both ways (State.CLOSED says so)")
 @pytest.mark.parametrize("order", ["sent-first", "received-first"])
 def test_state_closed_after_close_frames_both_ways(order: str) -> None:
     c = ClientConnection()

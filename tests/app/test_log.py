@@ -1,0 +1,132 @@
+"""The logger hierarchy, the trace line format, and enable_trace's one-call switch."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator, List
+
+import pytest
+
+import syncws
+from syncws import log
+from syncws.log import PREVIEW_BYTES, format_frame, trace_frame
+
+
+class ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def trace() -> Iterator[ListHandler]:
+    handler = ListHandler()
+    syncws.enable_trace(handler=handler)
+    yield handler
+    syncws.enable_trace(False)
+
+
+def test_loggers_form_one_hierarchy() -> None:
+    assert log.logger is logging.getLogger("syncws")
+    assert log.client_logger.parent is log.logger
+    assert log.trace_logger.parent is log.logger
+    assert log.trace_logger.name == "syncws.trace"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("send", 1, True, b"hello"), "> TEXT fin len=5 'hello'"),
+        (("recv", 1, False, "héllo".encode()), "< TEXT more len=6 'héllo'"),
+        ((">", 2, True, b"\x00\x01\xff"), "> BINARY fin len=3 00 01 ff"),
+        (("<", 2, True, b""), "< BINARY fin len=0 -"),
+        (("recv", 9, True, b"hb"), "< PING fin len=2 b'hb'"),
+        (("send", 10, True, b""), "> PONG fin len=0 b''"),
+        (("recv", 0, True, b"tail"), "< CONT fin len=4 b'tail'"),
+        (("recv", 8, True, b"\x03\xe8bye"), "< CLOSE fin len=5 code=1000 reason='bye'"),
+        (("send", 8, True, b""), "> CLOSE fin len=0 no code"),
+        (("recv", 1, True, b"\xf2\x00"), "< TEXT fin rsv1 len=2 f2 00"),
+        (("recv", 3, True, b"x"), "< OPCODE-0x3 fin len=1 b'x'"),
+    ],
+)
+def test_format_frame(args: tuple, line: str) -> None:  # type: ignore[type-arg]
+    compressed = line.split()[3] == "rsv1"
+    assert format_frame(*args, compressed=compressed) == line
+
+
+def test_format_frame_shows_only_the_first_bytes() -> None:
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    line = format_frame("recv", 2, True, memoryview(payload))
+    shown = bytes(range(PREVIEW_BYTES)).hex(" ")
+    assert line == f"< BINARY fin len={len(payload)} {shown} ... (+{len(payload) - PREVIEW_BYTES} bytes)"
+    text = format_frame("send", 1, True, b"a" * 100)
+    assert text == f"> TEXT fin len=100 '{'a' * PREVIEW_BYTES}' ... (+{100 - PREVIEW_BYTES} bytes)"
+    close = format_frame("recv", 8, True, b"\x03\xe9" + b"r" * 100)
+    assert close.endswith(f"code=1001 reason='{'r' * PREVIEW_BYTES}' ... (+{100 - PREVIEW_BYTES} bytes)")
+
+
+def test_format_frame_cut_inside_a_character_does_not_fail() -> None:
+    line = format_frame("recv", 1, True, "é".encode() * 40)  # 32 bytes: 16 whole characters
+    assert line.startswith("< TEXT fin len=80 'éééé")
+    odd = format_frame("recv", 1, True, b"a" + "é".encode() * 40)  # byte 32 is the first half of an é
+    assert odd.startswith("< TEXT fin len=81 'aé") and "\ufffd" in odd
+
+
+def test_bad_direction_is_refused() -> None:
+    with pytest.raises(ValueError, match="direction"):
+        format_frame("up", 1, True, b"")
+
+
+def test_trace_is_silent_until_enabled() -> None:
+    handler = ListHandler()
+    log.trace_logger.addHandler(handler)
+    try:
+        trace_frame("send", 1, True, b"not shown")
+        assert handler.lines == []
+        syncws.enable_trace(handler=ListHandler())
+        trace_frame("send", 1, True, b"shown")
+        assert handler.lines == ["> TEXT fin len=5 'shown'"]  # the record reaches every handler
+    finally:
+        syncws.enable_trace(False)
+        log.trace_logger.removeHandler(handler)
+    trace_frame("send", 1, True, b"off again")
+    assert handler.lines == ["> TEXT fin len=5 'shown'"]
+
+
+def test_enable_trace_replaces_its_handler_and_restores_the_level() -> None:
+    before = log.trace_logger.level
+    first, second = ListHandler(), ListHandler()
+    syncws.enable_trace(handler=first)
+    syncws.enable_trace(handler=second)
+    try:
+        assert first not in log.trace_logger.handlers and second in log.trace_logger.handlers
+        trace_frame("recv", 2, True, b"\x01")
+        assert first.lines == [] and second.lines == ["< BINARY fin len=1 01"]
+    finally:
+        syncws.enable_trace(False)
+    assert second not in log.trace_logger.handlers
+    assert log.trace_logger.level == before
+
+
+def test_enable_trace_default_handler_writes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    syncws.enable_trace()
+    try:
+        trace_frame("send", 1, True, b"to stderr")
+    finally:
+        syncws.enable_trace(False)
+    err = capsys.readouterr().err
+    assert "syncws.trace > TEXT fin len=9 'to stderr'" in err
+    assert log.trace_logger.handlers == []
+
+
+def test_a_connection_traces_its_frames(ws_url: str, trace: ListHandler) -> None:
+    with syncws.connect(ws_url + "/echo", compress=0) as ws:
+        ws.send_str("traced")
+        assert ws.receive_str(timeout=5) == "traced"
+    assert "> TEXT fin len=6 'traced'" in trace.lines
+    assert "< TEXT fin len=6 'traced'" in trace.lines
+    assert any(line.startswith("> CLOSE fin len=2 code=1000") for line in trace.lines)
+    assert any(line.startswith("< CLOSE fin len=2 code=1000") for line in trace.lines)

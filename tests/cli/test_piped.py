@@ -1,0 +1,254 @@
+"""The command line as a script uses it: piped stdin and stdout, exit statuses, flags."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, List
+
+import pytest
+import trustme
+
+import syncws
+from syncws.cli import build_parser, connect_options
+from tests.cli.conftest import ROOT, PushServer, cli_env, run_cli
+from tests.cli.proxy import ConnectProxy
+from tests.servers import RawPeer, RawServer, Script
+
+RawServerFactory = Callable[[Script], RawServer]
+
+
+def popen_cli(*args: str) -> subprocess.Popen:  # type: ignore[type-arg]
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncws", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+    )
+
+
+def test_echo_with_count(ws_url: str) -> None:
+    proc = run_cli("-n", "3", ws_url + "/echo", input="hello\nwörld\n\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "hello\nwörld\n\n", "")
+
+
+def test_lines_are_sent_without_their_line_ends(push_server: PushServer) -> None:
+    proc = run_cli("--close-on-eof", push_server.url, input="a\r\nb\n\nlast without newline")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    push_server.wait_for(received=4)
+    assert push_server.received == ["a", "b", "", "last without newline"]
+
+
+def test_end_of_input_keeps_printing_until_the_server_closes(push_server: PushServer) -> None:
+    proc = popen_cli(push_server.url)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("subscribe\n")
+    proc.stdin.close()  # end of input: the client goes on listening
+    push_server.wait_for(received=1)
+    push_server.push("tick 1")
+    assert proc.stdout.readline() == "tick 1\n"
+    push_server.push("tick 2")
+    push_server.close(1000)
+    assert proc.wait(timeout=30) == 0
+    assert (proc.stdout.read(), proc.stderr.read() if proc.stderr else None) == ("tick 2\n", "")
+
+
+def test_binary_flag_sends_bytes_and_shows_hex(push_server: PushServer) -> None:
+    proc = popen_cli("--binary", "-n", "1", push_server.url)
+    assert proc.stdin is not None
+    proc.stdin.write("héllo\n")
+    proc.stdin.flush()
+    push_server.wait_for(received=1)
+    push_server.push(b"\x00\xff\x10")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "00ff10\n", "")
+    assert push_server.received == ["héllo".encode()]
+
+
+def test_without_binary_flag_binary_is_a_bytes_literal(push_server: PushServer) -> None:
+    proc = popen_cli("-n", "1", push_server.url)
+    push_server.push(b"ab\x00")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "b'ab\\x00'\n", "")
+
+
+def test_json_flag_pretty_prints_json_and_leaves_the_rest(ws_url: str) -> None:
+    proc = run_cli("--json", "-n", "2", ws_url, input='{"a": [1, "é"]}\nnot json\n')
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == '{\n  "a": [\n    1,\n    "é"\n  ]\n}\nnot json\n'
+
+
+def test_headers_subprotocol_and_origin_reach_the_server(ws_url: str) -> None:
+    proc = run_cli(
+        "-n", "1", "-H", "X-One: 1", "--header", "X-Two:two", "-s", "nope", "-s", "chat",
+        "--origin", "https://app.test", ws_url + "/info",
+    )
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    headers = {k.lower(): v for k, v in info["headers"]}
+    assert headers["x-one"] == "1" and headers["x-two"] == "two"
+    assert headers["origin"] == "https://app.test"
+    assert headers["sec-websocket-protocol"] == "nope, chat" and info["subprotocol"] == "chat"
+
+
+def test_normal_close_by_the_server_exits_0(ws_url: str) -> None:
+    proc = run_cli(ws_url + "/close/1000")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_other_close_codes_exit_1_with_one_line(ws_url: str) -> None:
+    proc = run_cli(ws_url + "/close/4000")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == "syncws: error: connection closed with code 4000 (server says bye)\n"
+
+
+def test_refused_connection_exits_1_with_one_line() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        proc = run_cli(f"ws://127.0.0.1:{port}/")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("syncws: error: ClientConnectionError: ") and proc.stderr.count("\n") == 1
+
+
+def test_handshake_refusal_exits_1(ws_url: str) -> None:
+    proc = run_cli(ws_url + "/status/403")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("syncws: error: WSServerHandshakeError: ") and proc.stderr.count("\n") == 1
+
+
+def test_lost_connection_exits_1(raw_server: RawServerFactory) -> None:
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()  # then drop TCP: no close frame
+
+    proc = run_cli(raw_server(script).url)
+    assert proc.returncode == 1
+    assert proc.stderr == "syncws: error: ConnectionClosedError: connection lost without a close frame (1006)\n"
+
+
+def test_ping_detects_a_dead_server(raw_server: RawServerFactory) -> None:
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        await peer.at_eof()  # reads the pings, never answers
+
+    proc = run_cli("--ping", "0.2", raw_server(script).url)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("syncws: error: ServerTimeoutError: no pong")
+
+
+def test_timeout_bounds_the_opening_handshake(raw_server: RawServerFactory) -> None:
+    async def script(peer: RawPeer) -> None:
+        await peer.read_request()
+        await peer.at_eof()  # never answers
+
+    proc = run_cli("--timeout", "0.3", raw_server(script).url)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("syncws: error: OpenTimeout")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-H", "no colon", "ws://h/"], "--header 'no colon' is not 'NAME: VALUE'"),
+        (["--insecure", "--ca-file", "x.pem", "wss://h/"], "--insecure and --ca-file contradict"),
+        (["--count", "0", "ws://h/"], "--count must be at least 1"),
+        (["--ping", "-1", "ws://h/"], "must be > 0"),
+        (["--timeout", "soon", "ws://h/"], "not a number"),
+        ([], "the following arguments are required: url"),
+    ],
+)
+def test_bad_arguments_exit_2(args: List[str], message: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_tls_needs_the_ca_or_insecure(wss_url: str, ca: trustme.CA, tmp_path: Path) -> None:
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    refused = run_cli(wss_url)
+    assert refused.returncode == 1 and refused.stderr.startswith("syncws: error: ClientSSLError")
+    for flags in (["--ca-file", str(pem)], ["--insecure"]):
+        proc = run_cli("-n", "1", *flags, wss_url, input="over tls\n")
+        assert (proc.returncode, proc.stdout) == (0, "over tls\n"), proc.stderr
+
+
+def test_tls_session_prints_nothing_on_stderr(wss_url: str, ca: trustme.CA, tmp_path: Path) -> None:
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    proc = run_cli("-n", "1", "--ca-file", str(pem), wss_url, input="over tls\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "over tls\n", "")
+
+
+def test_proxy_flag_tunnels_through_the_proxy(ws_url: str, connect_proxy: ConnectProxy) -> None:
+    proc = run_cli("-n", "1", "--proxy", connect_proxy.url, ws_url, input="via proxy\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "via proxy\n", "")
+    assert connect_proxy.tunnels == [ws_url.split("//")[1]]
+
+
+def test_ctrl_c_closes_normally(ws_url: str) -> None:
+    proc = popen_cli(ws_url)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("ready?\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "ready?\n"  # the client is past connecting and reading input
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "", "")
+
+
+def test_closed_stdout_ends_the_session(push_server: PushServer) -> None:
+    proc = popen_cli(push_server.url)
+    assert proc.stdout is not None and proc.stderr is not None
+    push_server.push("first")
+    assert proc.stdout.readline() == "first\n"
+    proc.stdout.close()  # like `| head -n 1`
+    push_server.push("second")
+    assert proc.wait(timeout=30) == 1
+    assert proc.stderr.read() == "syncws: error: standard output was closed\n"
+
+
+def test_trace_flag_logs_frames(ws_url: str) -> None:
+    proc = run_cli("--trace", "-n", "1", ws_url, input="traced\n")
+    assert proc.returncode == 0
+    assert "syncws.trace > TEXT fin" in proc.stderr and "syncws.trace < TEXT fin" in proc.stderr
+
+
+def test_flags_map_to_connect_options(tmp_path: Path, ca: trustme.CA) -> None:
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    args = build_parser().parse_args(
+        ["-H", "A: 1", "-s", "p", "--origin", "o", "--proxy", "http://127.0.0.1:3128", "--ca-file", str(pem),
+         "--ping", "5", "--timeout", "3", "ws://h/"]
+    )
+    options = connect_options(args)
+    ssl_context = options.pop("ssl")
+    assert options == {
+        "timeout": 3.0, "headers": [("A", "1")], "protocols": ("p",), "origin": "o",
+        "proxy": "http://127.0.0.1:3128", "heartbeat": 5.0,
+    }
+    assert ssl_context.verify_mode.name == "CERT_REQUIRED"
+    syncws.Options.from_kwargs({**options, "ssl": ssl_context})  # every key is a real option
+
+
+def test_version_and_console_script() -> None:
+    proc = run_cli("--version")
+    assert (proc.returncode, proc.stdout) == (0, f"syncws {syncws.__version__}\n")
+    scripts = importlib.metadata.entry_points()
+    group = (
+        scripts.select(group="console_scripts") if hasattr(scripts, "select")
+        else scripts.get("console_scripts", [])  # type: ignore[attr-defined]
+    )
+    assert [ep.value for ep in group if ep.name == "syncws"] == ["syncws.cli:run"]
+    script = Path(sys.executable).with_name("syncws")
+    assert script.exists(), "pip install -e . puts the syncws script beside python"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30, env=cli_env())
+    assert out.stdout == f"syncws {syncws.__version__}\n"

@@ -1,0 +1,102 @@
+"""What goes into the opening request: headers, User-Agent, Origin, cookies, params,
+and the refusal of CR/LF/NUL before anything is sent. The server reports what it got."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any, Callable, Dict
+
+import pytest
+
+import syncws
+from tests.connectivity.apis import Api, header
+from tests.servers import RawPeer, RawServer
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_headers_mapping_and_pairs(api: Api, app_url: str) -> None:
+    info = api.info(app_url + "/info", headers={"X-One": "1", "X-Two": "2"})
+    assert header(info, "X-One") == ["1"] and header(info, "X-Two") == ["2"]
+    info = api.info(app_url + "/info", headers=[("X-Twice", "a"), ("X-Other", "b"), ("x-twice", "c")])
+    assert header(info, "X-Twice") == ["a", "c"], "repeated names are kept, in order"
+
+
+def test_user_agent(api: Api, app_url: str) -> None:
+    python = ".".join(platform.python_version_tuple()[:2])
+    expected = f"syncws/{syncws.__version__} Python/{python}"
+    assert expected == syncws.DEFAULT_USER_AGENT
+    assert header(api.info(app_url + "/info"), "User-Agent") == [expected]
+    assert header(api.info(app_url + "/info", user_agent="mine/1.0"), "User-Agent") == ["mine/1.0"]
+    assert header(api.info(app_url + "/info", user_agent=None), "User-Agent") == []
+    assert header(api.info(app_url + "/info", headers={"User-Agent": "hdr/2"}), "User-Agent") == ["hdr/2"]
+
+
+def test_origin(api: Api, app_url: str) -> None:
+    assert header(api.info(app_url + "/info", origin="https://app.example"), "Origin") == ["https://app.example"]
+    assert header(api.info(app_url + "/info"), "Origin") == []
+
+
+def test_cookies(api: Api, app_url: str) -> None:
+    info = api.info(app_url + "/info", cookies={"session": "abc123", "theme": "dark"})
+    assert header(info, "Cookie") == ["session=abc123; theme=dark"]
+    info = api.info(app_url + "/info", cookies=[("a", "1")], headers={"Cookie": "pre=0"})
+    assert header(info, "Cookie") == ["pre=0; a=1"], "one Cookie header (RFC 6265 §5.4)"
+
+
+def test_params(api: Api, app_url: str) -> None:
+    info = api.info(app_url + "/info", params={"q": "a b&c", "n": 3})
+    assert info["path"] == "/info?q=a%20b%26c&n=3"
+    info = api.info(app_url + "/info?x=1", params=[("y", "é"), ("y", "2"), ("f", 1.5)])
+    assert info["path"] == "/info?x=1&y=%C3%A9&y=2&f=1.5"
+
+
+BAD: Dict[str, Dict[str, Any]] = {
+    "header value CR LF": {"headers": {"X-Evil": "a\r\nHost: evil"}},
+    "header value LF": {"headers": [("X-Evil", "a\nb")]},
+    "header value NUL": {"headers": {"X-Evil": "a\x00b"}},
+    "header name CR LF": {"headers": {"X-Evil\r\nHost": "b"}},
+    "origin": {"origin": "https://a\r\nX: y"},
+    "user agent": {"user_agent": "ua\n"},
+    "cookie value": {"cookies": {"a": "b\r\nX-Evil: 1"}},
+    "cookie separator": {"cookies": {"a": "b; admin=1"}},
+    "cookie name": {"cookies": {"a=b": "c"}},
+    "proxy header": {"proxy": "http://127.0.0.1:9", "proxy_headers": {"X-Evil": "\r\n"}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_injection_refused_before_anything_is_sent(
+    api: Api, raw_server: Callable[..., RawServer], case: str
+) -> None:
+    seen = []
+
+    async def script(peer: RawPeer) -> None:
+        seen.append(await peer.reader.read(65536))
+
+    server = raw_server(script)
+    with pytest.raises(syncws.InvalidHeader):
+        if api.is_async:
+            syncws.ws_connect(server.url, **BAD[case])  # refused at the call, before any await
+        else:
+            syncws.connect(server.url, **BAD[case])
+    # the server must be untouched; a clean request afterwards proves it was listening
+    with pytest.raises(syncws.ClientConnectionError, match="during the opening handshake"):
+        api.connect(server.url, timeout=5)
+    assert len(seen) == 1 and b"evil" not in seen[0].lower()
+
+
+def test_reserved_headers_refused(api: Api, app_url: str) -> None:
+    with pytest.raises(syncws.InvalidHeader, match="Sec-WebSocket-Key"):
+        api.connect(app_url, headers={"Sec-WebSocket-Key": "x"})
+
+
+def test_option_types_checked(api: Api, app_url: str) -> None:
+    with pytest.raises(TypeError):
+        api.connect(app_url, params={"a": object()})
+    with pytest.raises(TypeError):
+        api.connect(app_url, cookies="a=b")
+    with pytest.raises(ValueError):
+        api.connect(app_url, max_redirects=-1)
+    with pytest.raises(ValueError):
+        api.connect(app_url, reconnect_initial=2, reconnect_max=1)

@@ -1,0 +1,63 @@
+"""connect() / ws_connect() types: a websocket without reconnect, an iterable with it,
+and nothing else; checked by running mypy --strict on code that uses them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+USES = '''
+from typing import Union
+
+from typing_extensions import assert_type
+
+import syncws
+
+
+def blocking(flag: bool) -> None:
+    ws = syncws.connect("ws://x/", heartbeat=1.0)
+    assert_type(ws, syncws.SyncWebSocket)
+    for msg in ws:
+        assert_type(msg, syncws.WSMessage)
+    for fresh in syncws.connect("ws://x/", reconnect=True, reconnect_initial=0.5):
+        assert_type(fresh, syncws.SyncWebSocket)
+    assert_type(syncws.connect("ws://x/", reconnect=flag), Union[syncws.SyncWebSocket, syncws.Reconnecting])
+    syncws.connect("ws://x/", no_such_option=1)  # E
+    syncws.connect("ws://x/", reconnect=True).send_str("x")  # E
+
+
+async def coroutine() -> None:
+    async with syncws.ws_connect("ws://x/", proxy="http://p:1") as a:
+        assert_type(a, syncws.ClientWebSocketResponse)
+    assert_type(await syncws.ws_connect("ws://x/"), syncws.ClientWebSocketResponse)
+    async for b in syncws.ws_connect("ws://x/", reconnect=True):
+        assert_type(b, syncws.ClientWebSocketResponse)
+    async with syncws.ClientSession() as session:
+        async for c in session.ws_connect("ws://x/", reconnect=True):
+            assert_type(c, syncws.ClientWebSocketResponse)
+    async for d in syncws.ws_connect("ws://x/"):  # E
+        pass
+    await syncws.ws_connect("ws://x/", reconnect=True)  # E
+'''
+
+
+@pytest.mark.timeout(60)
+def test_overloads_type_check(tmp_path: Path) -> None:
+    pytest.importorskip("mypy")
+    source = tmp_path / "uses.py"
+    source.write_text(USES)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    errors = {int(n) for n in re.findall(r"uses\.py:(\d+): error", proc.stdout)}
+    expected = {n for n, line in enumerate(USES.splitlines(), 1) if line.endswith("# E")}
+    assert errors == expected, proc.stdout
