@@ -6,14 +6,16 @@ import json
 from typing import Any, Callable, Optional, Union
 
 from ..protocol.close_codes import WSCloseCode
+from ..protocol.deflate import DeflateParams
 from ..protocol.handshake import HandshakeResult
+from ..protocol.headers import Headers
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
 from .message_queue import AsyncMessageQueue
 from .writer import DrainAwaitable, FrameWriter
 
-__all__ = ["ClientWebSocketResponse", "WSMessageTypeError", "JSONEncoder", "check_str", "check_bytes"]
+__all__ = ["ClientWebSocketResponse", "ConnectionView", "WSMessageTypeError", "JSONEncoder", "check_str", "check_bytes"]
 
 JSONEncoder = Callable[[Any], str]
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
@@ -49,31 +51,12 @@ def expect(msg: WSMessage, kind: WSMsgType) -> Any:
     return msg.data
 
 
-class ClientWebSocketResponse:
-    """One open WebSocket, used from the event loop that opened it.
+class ConnectionView:
+    """What both faces show of a connection's state; reads only, safe from any thread."""
 
-    ``send_*``, ``ping`` and ``pong`` write at once and return an awaitable
-    that waits for flow control, so both ``ws.send_str(x)`` and
-    ``await ws.send_str(x)`` work. Only one task may ``receive()`` at a time.
-    """
+    _proto: WebSocketProtocol
+    _handshake: HandshakeResult
 
-    def __init__(
-        self,
-        protocol: WebSocketProtocol,
-        queue: AsyncMessageQueue,
-        handshake: HandshakeResult,
-        *,
-        receive_timeout: Optional[float] = None,
-    ) -> None:
-        self._proto = protocol
-        self._queue = queue
-        self._handshake = handshake
-        self._receive_timeout = receive_timeout
-        assert protocol.writer is not None and protocol.conn is not None
-        self._writer: FrameWriter = protocol.writer
-        self._conn = protocol.conn
-
-    # -- state -------------------------------------------------------------------
     @property
     def closed(self) -> bool:
         return self._proto.closed
@@ -99,12 +82,13 @@ class ClientWebSocketResponse:
         return bool(params and params.client_no_context_takeover)
 
     @property
-    def deflate(self) -> Any:
-        """All negotiated permessage-deflate parameters (``DeflateParams``), or None."""
+    def deflate(self) -> Optional[DeflateParams]:
+        """All negotiated permessage-deflate parameters, or None."""
         return self._handshake.deflate
 
     @property
-    def response_headers(self) -> Any:
+    def response_headers(self) -> Headers:
+        """The headers of the server's 101 answer."""
         return self._handshake.headers
 
     @property
@@ -114,6 +98,31 @@ class ClientWebSocketResponse:
 
     def exception(self) -> Optional[BaseException]:
         return self._proto.exception
+
+
+class ClientWebSocketResponse(ConnectionView):
+    """One open WebSocket, used from the event loop that opened it.
+
+    ``send_*``, ``ping`` and ``pong`` write at once and return an awaitable
+    that waits for flow control, so both ``ws.send_str(x)`` and
+    ``await ws.send_str(x)`` work. Only one task may ``receive()`` at a time.
+    """
+
+    def __init__(
+        self,
+        protocol: WebSocketProtocol,
+        queue: AsyncMessageQueue,
+        handshake: HandshakeResult,
+        *,
+        receive_timeout: Optional[float] = None,
+    ) -> None:
+        self._proto = protocol
+        self._queue = queue
+        self._handshake = handshake
+        self._receive_timeout = receive_timeout
+        assert protocol.writer is not None and protocol.conn is not None
+        self._writer: FrameWriter = protocol.writer
+        self._conn = protocol.conn
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         transport = self._proto.transport

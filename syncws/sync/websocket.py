@@ -12,7 +12,7 @@ import warnings
 from typing import Any, Iterator, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
-from ..aio.response import JSONEncoder, check_bytes, check_str, control_payload, expect
+from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, control_payload, expect
 from ..protocol.close_codes import WSCloseCode
 from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
@@ -25,7 +25,7 @@ __all__ = ["SyncWebSocket"]
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
-class SyncWebSocket:
+class SyncWebSocket(ConnectionView):
     """A blocking WebSocket. Any number of threads may send at once (frames
     never interleave); one thread at a time may receive."""
 
@@ -48,46 +48,6 @@ class SyncWebSocket:
         self._conn = protocol.conn
         self._loop_ident = runner.thread.ident
         runner.connections.add(protocol)
-
-    # -- state -------------------------------------------------------------------
-    @property
-    def closed(self) -> bool:
-        return self._proto.closed
-
-    @property
-    def close_code(self) -> Optional[int]:
-        return self._proto.close_code
-
-    @property
-    def protocol(self) -> Optional[str]:
-        """The subprotocol the server chose, if any."""
-        return self._handshake.protocol
-
-    @property
-    def compress(self) -> int:
-        params = self._handshake.deflate
-        return params.client_max_window_bits if params else 0
-
-    @property
-    def client_notakeover(self) -> bool:
-        params = self._handshake.deflate
-        return bool(params and params.client_no_context_takeover)
-
-    @property
-    def deflate(self) -> Any:
-        return self._handshake.deflate
-
-    @property
-    def response_headers(self) -> Any:
-        return self._handshake.headers
-
-    @property
-    def url(self) -> str:
-        """The URL connected to, after any redirects (never with credentials)."""
-        return self._proto.url
-
-    def exception(self) -> Optional[BaseException]:
-        return self._proto.exception
 
     # -- sending -----------------------------------------------------------------
     def _after_send(self) -> None:
