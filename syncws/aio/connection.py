@@ -194,6 +194,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.transport.abort()
             return
         self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        if self.conn.writer.deflater is not None and self.writer is not None:
+            self.writer.on_abandon = self.conn.writer.deflater.reset
         self.handshake.set_result(result)
         self._start_heartbeat()
         if parser.rest:

@@ -44,6 +44,7 @@ class FrameWriter:
         self._waiters: List["asyncio.Future[None]"] = []  # async senders waiting to drain
         self._loop_thread = threading.get_ident()
         self.error: Optional[BaseException] = None
+        self.on_abandon: Optional[Callable[[], None]] = None
         transport.set_write_buffer_limits(high=0)  # hear of every unsent byte
 
     def allow_direct(self, sock: Optional[socket.socket]) -> None:
@@ -56,9 +57,23 @@ class FrameWriter:
         with self._lock:
             if self.error is not None:
                 raise self._closed_error()
-            data = encode(*args)
-            if data:
-                self._write_locked(data)
+            data = b""
+            try:
+                data = encode(*args)
+            except BaseException:
+                # Interrupted mid-encode (KeyboardInterrupt): the compressor may have
+                # taken input it never flushed; start it afresh so the next message inflates.
+                if self.on_abandon is not None:
+                    self.on_abandon()
+                raise
+            finally:
+                if data:  # encoded means sent, even if an interrupt arrives right now
+                    try:
+                        self._write_locked(data)
+                    except BaseException:  # interrupted before the write: the message is dropped
+                        if self.on_abandon is not None:
+                            self.on_abandon()
+                        raise
 
     def _write_locked(self, data: bytes) -> None:
         if threading.get_ident() == self._loop_thread:

@@ -107,6 +107,10 @@ class Deflater:
         # deflate.h), so a peer that holds us to 8 bits (256) can inflate it.
         return zlib.compressobj(self._level, zlib.DEFLATED, -max(self._bits, 9))
 
+    def reset(self) -> None:
+        """Drop the context: what follows inflates on its own (as with no context takeover)."""
+        self._obj = self._new()
+
     def wants(self, size: int) -> bool:
         return self.enabled and size >= MIN_COMPRESS_SIZE
 

@@ -23,6 +23,9 @@ _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _PROTOCOL = WSCloseCode.PROTOCOL_ERROR
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
+# Pieces shorter than this are packed _PACK at a time (see MessageReader._add).
+_SMALL_PIECE = 1024
+_PACK = 256
 
 
 def _bad_utf8_prefix(pending: bytes) -> bool:
@@ -68,6 +71,7 @@ class MessageReader:
         self._compressed = False
         self._size = 0
         self._parts: List[Union[bytes, str]] = []
+        self._small = 0  # small pieces at the end of _parts, not yet packed
         self._decoder: Optional[codecs.IncrementalDecoder] = None
         self.error: Optional[ProtocolError] = None
         self.close_received = False
@@ -226,20 +230,36 @@ class MessageReader:
             if not last and _bad_utf8_prefix(decoder.getstate()[0]):
                 raise ProtocolError(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message")
             if piece:
-                self._parts.append(piece)
+                self._add(piece)
             if last:
                 self._finish("".join(self._parts), out)  # type: ignore[arg-type]
         else:
             if chunk or not self._parts:
-                self._parts.append(chunk)
+                self._add(chunk)
             if last:
                 parts = self._parts
                 self._finish(parts[0] if len(parts) == 1 else b"".join(parts), out)  # type: ignore[arg-type]
+
+    def _add(self, piece: Union[bytes, str]) -> None:
+        """Keep a piece of the message; runs of small pieces are packed together, so a
+        peer trickling bytes one per read cannot make us hold many times max_msg_size."""
+        parts = self._parts
+        parts.append(piece)
+        if len(piece) >= _SMALL_PIECE:
+            self._small = 0
+            return
+        self._small += 1
+        if self._small >= _PACK:
+            run = parts[-_PACK:]
+            del parts[-_PACK:]
+            parts.append(run[0][:0].join(run))  # type: ignore[arg-type]
+            self._small = 0
 
     def _finish(self, data: Union[bytes, str], out: List[WSMessage]) -> None:
         out.append(WSMessage(_TEXT if self._msg_op == 1 else _BINARY, data, ""))
         self._msg_op = 0
         self._parts = []
+        self._small = 0
         self._decoder = None
 
     def _control(self, opcode: int, payload: bytes, out: List[WSMessage]) -> None:

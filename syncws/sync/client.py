@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import List, Tuple, Type, Union, overload
+import threading
+from typing import List, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
@@ -11,11 +12,12 @@ from ..aio.client import open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
+from ..protocol.handshake import HandshakeResult
 from ..protocol.url import WSURL, parse_url
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .reconnect import Reconnecting
-from .websocket import SyncWebSocket
+from .websocket import SyncWebSocket, close_soon
 
 __all__ = ["connect"]
 
@@ -30,11 +32,34 @@ def _open(
         queues.append(ThreadMessageQueue(loop, opts.max_queue))
         return queues[-1]
 
-    protocol, result = runner.run(
-        open_websocket(target, opts, make_queue, protocol_class=protocol_class), what="connect()"
-    )
-    ws = SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)
-    return ws, protocol
+    # An interrupt may land anywhere here, even as run() returns: the opened
+    # connection is handed over under a lock, and closed if nobody took it.
+    handover = threading.Lock()
+    opened: List[Tuple[WebSocketProtocol, HandshakeResult]] = []
+    abandoned = False
+
+    async def opening() -> None:
+        result = await open_websocket(target, opts, make_queue, protocol_class=protocol_class)
+        with handover:
+            if abandoned:
+                close_soon(result[0])
+            else:
+                opened.append(result)
+
+    ws: Optional[SyncWebSocket] = None
+    try:
+        runner.run(opening(), what="connect()")
+        protocol, result = opened[0]
+        ws = SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)
+        return ws, protocol
+    except BaseException:
+        if ws is None:
+            with handover:
+                abandoned = True
+                left = opened[:]
+            for protocol, _ in left:
+                runner.loop.call_soon_threadsafe(close_soon, protocol)
+        raise
 
 
 @overload

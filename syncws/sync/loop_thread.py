@@ -53,7 +53,12 @@ class LoopThread:
                 "use the async API (syncws.ws_connect) inside coroutines and callbacks of that loop"
             )
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: Optional[float] = None, what: str = "this call") -> T:
+    def run(
+        self,
+        coro: Coroutine[Any, Any, T],
+        timeout: Optional[float] = None,
+        what: str = "this call",
+    ) -> T:
         """Run ``coro`` on the loop and wait; an interrupt here cancels it there."""
         try:
             self.check_caller(what)
@@ -129,11 +134,16 @@ def _at_exit() -> None:
         current.close_all()
 
 
+# Bumped in every forked child: a connection remembers the value it was opened under.
+fork_generation = 0
+
+
 def _after_fork_in_child() -> None:
-    global _lock, _current, _exit_hook_registered
+    global _lock, _current, _exit_hook_registered, fork_generation
     _lock = threading.Lock()
     _current = None  # the parent's thread does not exist here
     _exit_hook_registered = False
+    fork_generation += 1
 
 
 if hasattr(os, "register_at_fork"):

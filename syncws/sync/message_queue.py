@@ -66,25 +66,27 @@ class ThreadMessageQueue(QueueBase):
 
         An interrupt (KeyboardInterrupt) while waiting takes nothing off the queue.
         """
-        with self._mutex:
-            msg = self._take()
-            if msg is not None:
-                return msg
-            if self._receiving:
-                raise RuntimeError("another thread is already receiving on this connection")
-            self._receiving = True
-            self._waiting = True
-        woken = False
+        woken = registered = False
         try:
+            with self._mutex:
+                msg = self._take()
+                if msg is not None:
+                    return msg
+                if self._receiving:
+                    raise RuntimeError("another thread is already receiving on this connection")
+                registered = True  # before the flags: an interrupt after this line is undone below
+                self._receiving = True
+                self._waiting = True
             woken = self._signal.acquire(True, -1 if timeout is None else max(timeout, 0.0))
         finally:
-            with self._mutex:
-                self._receiving = False
-                if not woken:  # timeout or interrupt: withdraw, or absorb a wake-up that raced us
-                    if self._waiting:
-                        self._waiting = False
-                    else:
-                        self._signal.acquire(False)
+            if registered:
+                with self._mutex:
+                    self._receiving = False
+                    if not woken:  # timeout or interrupt: withdraw, or absorb a wake-up that raced us
+                        if self._waiting:
+                            self._waiting = False
+                        else:
+                            self._signal.acquire(False)
         # Reached only when acquire returned: a message that raced a timeout is still returned.
         with self._mutex:
             msg = self._take()

@@ -17,6 +17,7 @@ from ..protocol.close_codes import WSCloseCode
 from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
+from . import loop_thread
 from .loop_thread import LoopThread
 from .message_queue import ThreadMessageQueue
 
@@ -47,7 +48,14 @@ class SyncWebSocket(ConnectionView):
         self._writer = protocol.writer
         self._conn = protocol.conn
         self._loop_ident = runner.thread.ident
+        self._generation = loop_thread.fork_generation
         runner.connections.add(protocol)
+
+    def _check_process(self) -> None:
+        if self._generation != loop_thread.fork_generation:
+            raise RuntimeError(
+                "this connection belongs to the process that opened it; after fork() open a new one"
+            )
 
     # -- sending -----------------------------------------------------------------
     def _after_send(self) -> None:
@@ -57,10 +65,12 @@ class SyncWebSocket(ConnectionView):
             writer.wait_sync()
 
     def send_str(self, data: str) -> None:
+        self._check_process()
         self._writer.send(self._conn.send_text, check_str(data))
         self._after_send()
 
     def send_bytes(self, data: Payload) -> None:
+        self._check_process()
         self._writer.send(self._conn.send_binary, check_bytes(data))
         self._after_send()
 
@@ -68,16 +78,19 @@ class SyncWebSocket(ConnectionView):
         self.send_str(dumps(data))
 
     def ping(self, message: Union[bytes, str] = b"") -> None:
+        self._check_process()
         self._writer.send(self._conn.send_ping, control_payload(message))
         self._after_send()
 
     def pong(self, message: Union[bytes, str] = b"") -> None:
+        self._check_process()
         self._writer.send(self._conn.send_pong, control_payload(message))
         self._after_send()
 
     # -- receiving ---------------------------------------------------------------
     def receive(self, timeout: Optional[float] = None) -> WSMessage:
         """The next message; raises ReceiveTimeout (the connection stays usable)."""
+        self._check_process()
         self._runner.check_caller("receive()")
         return self._queue.get(timeout if timeout is not None else self._receive_timeout)
 
@@ -102,6 +115,7 @@ class SyncWebSocket(ConnectionView):
     # -- closing -----------------------------------------------------------------
     def close(self, *, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
         """Run the closing handshake (bounded by close_timeout); False if already closed."""
+        self._check_process()
         reason = control_payload(message)
         return self._runner.run(self._close(code, reason), what="close()")
 
@@ -118,9 +132,11 @@ class SyncWebSocket(ConnectionView):
         proto = getattr(self, "_proto", None)
         if proto is None or proto.lost.done() or proto.closed:
             return
+        if getattr(self, "_generation", None) != loop_thread.fork_generation:
+            return  # inherited through fork(): the parent owns it
         warnings.warn(f"unclosed {self!r}; closing it", ResourceWarning, source=self, stacklevel=2)
         try:
-            self._runner.loop.call_soon_threadsafe(_close_soon, proto)
+            self._runner.loop.call_soon_threadsafe(close_soon, proto)
         except RuntimeError:  # the loop is already gone
             pass
 
@@ -129,6 +145,7 @@ class SyncWebSocket(ConnectionView):
         return f"<SyncWebSocket {state} protocol={self.protocol!r}>"
 
 
-def _close_soon(proto: WebSocketProtocol) -> None:
+def close_soon(proto: WebSocketProtocol) -> None:
+    """Close with 1001 without waiting (loop thread): for connections nobody holds any more."""
     if not proto.lost.done():
         proto.loop.create_task(proto.close(WSCloseCode.GOING_AWAY))
