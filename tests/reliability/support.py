@@ -220,7 +220,7 @@ class Relay:
             task.cancel()
         for w in self._writers:
             w.transport.abort()
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: one loop pass so the aborts run
 
 
 # -- scripted raw server over TLS --------------------------------------------------------

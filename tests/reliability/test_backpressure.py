@@ -127,7 +127,7 @@ def test_async_send_awaits_at_high_water(raw_server: Any) -> None:
 
         task = asyncio.ensure_future(sender())
         for _ in range(100_000):
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # sleep-ok: yields until the sender blocks (bounded loop)
             if ws._writer._waiters:
                 break
         else:

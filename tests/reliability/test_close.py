@@ -140,7 +140,7 @@ def test_async_close_wakes_receive_and_blocked_send(raw_server: Any) -> None:
         receiving = asyncio.ensure_future(ws.receive())
         sending = asyncio.ensure_future(flood())
         for _ in range(10_000):  # until the flood waits on flow control
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # sleep-ok: yields until the flood blocks (bounded loop)
             if ws._writer._waiters:
                 break
         else:
