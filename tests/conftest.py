@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import trustme
 
-from tests.servers import RawServer, Script, ServerLoop, start_aiohttp, start_websockets
+from tests.servers import RawServer, Script, ServerLoop, serve_many, start_aiohttp, start_websockets
 
 PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD"]
 
@@ -100,17 +100,4 @@ def aiohttp_wss_url(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iter
 @pytest.fixture
 def raw_server(server_loop: ServerLoop) -> Iterator[Callable[[Script], RawServer]]:
     """``raw_server(script)`` starts a scripted server; errors in the script fail the test."""
-    started = []
-
-    def start(script: Script) -> RawServer:
-        server = RawServer(script)
-        server_loop.run(server.start())
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server_loop.run(server.stop())
-    for server in started:
-        if server.errors:
-            raise server.errors[0]
+    yield from serve_many(server_loop, RawServer)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import ssl
 import threading
-from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Dict, Iterator, List, Optional, Tuple, TypeVar
 
 import websockets
 from aiohttp import WSMsgType as AioMsgType
@@ -262,8 +262,29 @@ class RawServer:
         return f"ws://127.0.0.1:{self.port}/"
 
 
+def serve_many(server_loop: ServerLoop, make: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """Body of a factory fixture: ``start(...)`` builds, starts and tracks a server; at
+    teardown every one is stopped, then the first error a server's script raised fails the test."""
+    started: List[Any] = []
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        server = make(*args, **kwargs)
+        server_loop.run(server.start())
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server_loop.run(server.stop())
+    for server in started:
+        errors = getattr(server, "errors", None)
+        if errors:
+            raise errors[0]
+
+
 __all__ = [
     "ServerLoop",
+    "serve_many",
     "RawPeer",
     "RawServer",
     "frame",

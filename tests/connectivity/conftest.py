@@ -20,7 +20,7 @@ from tests.connectivity.peers import (
     start_scripted,
     start_silent,
 )
-from tests.servers import ServerLoop
+from tests.servers import ServerLoop, serve_many
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -130,17 +130,7 @@ def scripted(server_loop: ServerLoop) -> Iterator[Callable[..., ScriptedServer]]
 @pytest.fixture
 def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
     """``relay(port)``: a TCP relay to 127.0.0.1:port that ``cut()`` makes half-open."""
-    started: List[Relay] = []
-
-    def start(port: int) -> Relay:
-        r = Relay(port)
-        server_loop.run(r.start())
-        started.append(r)
-        return r
-
-    yield start
-    for r in started:
-        server_loop.run(r.stop())
+    yield from serve_many(server_loop, Relay)
 
 
 @pytest.fixture

@@ -3,46 +3,26 @@
 from __future__ import annotations
 
 import ssl
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator
 
 import pytest
 
 from tests.reliability.support import Relay, Snapshot, TLSRawServer, assert_no_leaks
-from tests.servers import Script, ServerLoop
+from tests.servers import Script, ServerLoop, serve_many
 
 
 @pytest.fixture
 def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
     """``relay(port)``: a loopback TCP relay to ``port`` that the test can black-hole."""
-    started: List[Relay] = []
-
-    def start(port: int) -> Relay:
-        r = Relay(server_loop.loop, port)
-        server_loop.run(r.start())
-        started.append(r)
-        return r
-
-    yield start
-    for r in started:
-        server_loop.run(r.stop())
+    yield from serve_many(server_loop, lambda port: Relay(server_loop.loop, port))
 
 
 @pytest.fixture
 def tls_raw_server(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iterator[Callable[..., TLSRawServer]]:
-    started: List[TLSRawServer] = []
+    def make(script: Script, host: str = "localhost") -> TLSRawServer:
+        return TLSRawServer(script, server_ssl, host)
 
-    def start(script: Script, host: str = "localhost") -> TLSRawServer:
-        server = TLSRawServer(script, server_ssl, host)
-        server_loop.run(server.start())
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server_loop.run(server.stop())
-    for server in started:
-        if server.errors:
-            raise server.errors[0]
+    yield from serve_many(server_loop, make)
 
 
 @pytest.fixture
