@@ -15,6 +15,7 @@ import threading
 from typing import Any, Callable, Generator, List, Optional
 
 from ..protocol.errors import ConnectionClosed
+from .blocking import interruptible
 
 __all__ = ["FrameWriter", "HIGH_WATER"]
 
@@ -143,7 +144,7 @@ class FrameWriter:
             while self.buffered > self.high_water:
                 if self.error is not None:
                     raise self._closed_error()
-                if not self._space.wait(timeout):
+                if not interruptible(self._space.wait, timeout):
                     return False
             return True
 

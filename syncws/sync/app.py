@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from typing_extensions import Unpack
 
+from ..aio.blocking import interruptible
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import backoff_delay, is_permanent
 from ..log import client_logger
@@ -202,7 +203,7 @@ class WebSocketApp:
         """Back off before the next try; True if close() came meanwhile."""
         delay = backoff_delay(failures, reconnect, max(reconnect, _RECONNECT_MAX))
         client_logger.info("reconnecting to %s in %.3g s", self.url, delay)
-        return self._stop.wait(delay)
+        return interruptible(self._stop.wait, delay)
 
     def _dispatch(self, ws: SyncWebSocket) -> Tuple[bool, bool, bool]:
         """Deliver messages until this connection ends: (interrupted, error, normal end)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import List, Optional, Tuple, Type, Union, overload
+from typing import List, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
@@ -46,19 +46,19 @@ def _open(
             else:
                 opened.append(result)
 
-    ws: Optional[SyncWebSocket] = None
     try:
         runner.run(opening(), what="connect()")
         protocol, result = opened[0]
-        ws = SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout)
-        return ws, protocol
+        # No local name holds the SyncWebSocket: if an interrupt lands as this
+        # returns, the traceback keeps this frame alive but not the connection,
+        # whose last reference then goes at once and __del__ closes it.
+        return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout), protocol
     except BaseException:
-        if ws is None:
-            with handover:
-                abandoned = True
-                left = opened[:]
-            for protocol, _ in left:
-                runner.loop.call_soon_threadsafe(close_soon, protocol)
+        with handover:
+            abandoned = True
+            left = opened[:]
+        for protocol, _ in left:
+            runner.loop.call_soon_threadsafe(close_soon, protocol)
         raise
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import os
+import signal
 import threading
 import weakref
 from typing import Any, Awaitable, Coroutine, Optional, TypeVar
 
+from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
 
@@ -23,6 +26,11 @@ T = TypeVar("T")
 
 # Total time interpreter exit gives open connections to close politely.
 EXIT_CLOSE_TIMEOUT = 1.0
+_ROUTED_AWAY = {
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+}
 
 
 class LoopThread:
@@ -36,6 +44,11 @@ class LoopThread:
         ready.wait()
 
     def _run(self, ready: threading.Event) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            # Let the kernel deliver these to a thread that can act on them (the main
+            # thread runs Python's handlers); one landing here would not wake a main
+            # thread blocked in a wait.
+            signal.pthread_sigmask(signal.SIG_BLOCK, _ROUTED_AWAY)
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(ready.set)
         try:
@@ -67,7 +80,9 @@ class LoopThread:
             raise
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
-            return future.result(timeout)
+            if not wait_future(future, timeout):
+                raise concurrent.futures.TimeoutError(f"{what} took longer than {timeout} s")
+            return future.result(0)
         except BaseException:
             future.cancel()
             raise

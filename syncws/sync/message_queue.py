@@ -12,6 +12,7 @@ import asyncio
 import threading
 from typing import Callable, List, Optional
 
+from ..aio.blocking import interruptible
 from ..aio.errors import ReceiveTimeout
 from ..aio.message_queue import CLOSED_MESSAGE, DEFAULT_MAX_QUEUE, QueueBase
 from ..protocol.messages import WSMessage
@@ -77,7 +78,7 @@ class ThreadMessageQueue(QueueBase):
                 registered = True  # before the flags: an interrupt after this line is undone below
                 self._receiving = True
                 self._waiting = True
-            woken = self._signal.acquire(True, -1 if timeout is None else max(timeout, 0.0))
+            woken = interruptible(self._acquire_signal, timeout)
         finally:
             if registered:
                 with self._mutex:
@@ -93,6 +94,9 @@ class ThreadMessageQueue(QueueBase):
         if msg is None:
             raise ReceiveTimeout(f"no message within {timeout} s")
         return msg
+
+    def _acquire_signal(self, timeout: Optional[float]) -> bool:
+        return self._signal.acquire(True, -1 if timeout is None else timeout)
 
     def _take(self) -> Optional[WSMessage]:
         if self._queue:

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Iterable, List, Optional
 
+from ..aio.blocking import interruptible
 from .websocket import SyncWebSocket
 
 __all__ = ["wait"]
@@ -33,7 +34,7 @@ def wait(connections: Iterable[SyncWebSocket], timeout: Optional[float] = None) 
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return []
-            woken.wait(remaining)
+            interruptible(woken.wait, remaining)
     finally:
         for queue in queues:
             queue.remove_listener(woken.set)

@@ -70,7 +70,7 @@ def main_blocked_in(*callers: str) -> Callable[[], bool]:
     main = threading.main_thread()
 
     def check() -> bool:
-        at_wait = thread_at(main, "wait", "waiter.acquire(") or thread_at(main, "get", "_signal.acquire(")
+        at_wait = thread_at(main, "wait", "waiter.acquire(") or thread_at(main, "_acquire_signal", "_signal.acquire(")
         return at_wait and thread_blocked_in(main, callers)
 
     return check
@@ -330,6 +330,9 @@ class Interrupter:
         if self.seen == self.n:
             what = f" {getattr(arg, '__qualname__', arg)}" if event == "c_return" else ""
             self.fired = f"{event}{what} in {Path(code.co_filename).name}:{frame.f_lineno} {code.co_name}"
+            # A real SIGINT's handler holds no reference to what was being returned; nor may we
+            # (the traceback keeps this frame, and with it ``arg``, alive).
+            del arg, frame, code
             raise KeyboardInterrupt(self.fired)
         self.seen += 1
 

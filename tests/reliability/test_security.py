@@ -99,8 +99,14 @@ def test_redirect_to_another_host_drops_credentials(raw_server: Any) -> None:
 
 # -- proxy -----------------------------------------------------------------------------------
 
+async def _pump(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+    while data := await r.read(65536):
+        w.write(data)
+    w.close()
+
+
 def test_proxy_credentials_only_to_the_proxy(raw_server: Any) -> None:
-    """Proxy-Authorization goes to the proxy on CONNECT, never to the server through the tunnel."""
+    """HTTP CONNECT: Proxy-Authorization goes to the proxy only, never to the server through the tunnel."""
     requests: List[bytes] = []
     target_seen: List[Dict[str, str]] = []
     target = raw_server(_recording(target_seen))
@@ -111,12 +117,7 @@ def test_proxy_credentials_only_to_the_proxy(raw_server: Any) -> None:
         up_r, up_w = await asyncio.open_connection("127.0.0.1", target.port)
         peer.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
-        async def pump(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-            while data := await r.read(65536):
-                w.write(data)
-            w.close()
-
-        await asyncio.gather(pump(peer.reader, up_w), pump(up_r, peer.writer), return_exceptions=True)
+        await asyncio.gather(_pump(peer.reader, up_w), _pump(up_r, peer.writer), return_exceptions=True)
 
     proxy_server = raw_server(proxy)
     proxy_url = f"http://puser:psecret@127.0.0.1:{proxy_server.port}"
@@ -127,6 +128,54 @@ def test_proxy_credentials_only_to_the_proxy(raw_server: Any) -> None:
     assert f"Proxy-Authorization: {expected}".encode().lower() in requests[0].lower()
     assert len(target_seen) == 1
     assert "proxy-authorization" not in target_seen[0] and "authorization" not in target_seen[0]
+
+
+def test_socks5_credentials_only_to_the_proxy(raw_server: Any) -> None:
+    """SOCKS5 (RFC 1928/1929): the proxy's user and password go in its sub-negotiation only;
+    the server's Authorization and the proxy's credentials never cross to the wrong side."""
+    negotiation: List[bytes] = []
+    target_raw: List[bytes] = []
+
+    async def target_script(peer: RawPeer) -> None:
+        target_raw.append(await peer.reader.readuntil(b"\r\n\r\n"))
+        peer.writer.close()
+
+    target = raw_server(target_script)
+
+    async def socks5(peer: RawPeer) -> None:
+        r = peer.reader
+        greeting = await r.readexactly(2)
+        greeting += await r.readexactly(greeting[1])
+        peer.send(b"\x05\x02")  # username/password, please
+        auth = await r.readexactly(2)
+        auth += await r.readexactly(auth[1])
+        auth += await r.readexactly(1)
+        auth += await r.readexactly(auth[-1])
+        peer.send(b"\x01\x00")
+        request = await r.readexactly(4)
+        request += await r.readexactly({1: 4, 4: 16}[request[3]] + 2)
+        negotiation.append(greeting + auth + request)
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", target.port)
+        peer.send(b"\x05\x00\x00\x01" + bytes(4) + bytes(2))
+        await asyncio.gather(_pump(r, up_w), _pump(up_r, peer.writer), return_exceptions=True)
+
+    proxy_server = raw_server(socks5)
+    with pytest.raises(syncws.WebSocketError):
+        syncws.connect(
+            target.url,
+            proxy=f"socks5://puser:psecret@127.0.0.1:{proxy_server.port}",
+            auth=syncws.BasicAuth("wsuser", "wssecret"),
+            open_timeout=5,
+        )
+    assert len(negotiation) == 1 and len(target_raw) == 1
+    sent_to_proxy, sent_to_server = negotiation[0], target_raw[0]
+    assert b"\x05puser\x07psecret" in sent_to_proxy  # RFC 1929: length-prefixed user and password
+    assert sent_to_proxy.endswith(target.port.to_bytes(2, "big"))
+    ws_credentials = base64.b64encode(b"wsuser:wssecret")
+    assert b"wsuser" not in sent_to_proxy and ws_credentials not in sent_to_proxy
+    assert b"Authorization: Basic " + ws_credentials in sent_to_server
+    assert b"puser" not in sent_to_server and b"psecret" not in sent_to_server
+    assert b"proxy-authorization" not in sent_to_server.lower()
 
 
 # -- header injection ---------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""Blocking waits in a caller's thread that still notice Ctrl-C.
+
+CPython runs a signal's Python handler in the main thread between
+bytecodes. A lock or condition wait is cut short by a signal only if that
+signal lands on the waiting thread while it waits: one that arrives just
+before the wait begins, or is delivered to another thread, stays pending
+until the wait ends, which may be never. So the main thread waits in
+slices of ``SLICE`` seconds, and a pending KeyboardInterrupt is raised at
+the next slice boundary. Other threads never run signal handlers; they
+wait in one piece. Lives here because the frame writer (shared by both
+faces) and the sync facade both block callers this way.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import threading
+import time
+from typing import Any, Callable, Optional
+
+__all__ = ["SLICE", "interruptible", "wait_future"]
+
+# Longest a pending Ctrl-C waits in the main thread.
+SLICE = 0.05
+
+_main_ident = threading.main_thread().ident
+
+
+def interruptible(wait: Callable[[Optional[float]], bool], timeout: Optional[float]) -> bool:
+    """``wait(seconds) -> bool`` until it returns True or ``timeout`` (None: no limit) passes.
+
+    ``wait`` is a timed wait such as ``condition.wait`` (None: no limit);
+    the result is its last answer.
+    """
+    if threading.get_ident() != _main_ident:
+        return wait(None if timeout is None else max(timeout, 0.0))
+    if timeout is None:
+        while not wait(SLICE):
+            pass  # the loop's backward jump is where CPython runs a pending signal handler
+        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= SLICE:
+            return wait(max(remaining, 0.0))
+        if wait(SLICE):
+            return True
+
+
+def wait_future(future: "concurrent.futures.Future[Any]", timeout: Optional[float]) -> bool:
+    """Wait for ``future`` like ``interruptible``; True once it is done (or cancelled)."""
+
+    def done(seconds: Optional[float]) -> bool:
+        try:
+            future.exception(seconds)
+        except concurrent.futures.TimeoutError:
+            return False
+        except concurrent.futures.CancelledError:
+            pass
+        return True
+
+    return interruptible(done, timeout)
+
+
+def _reset_after_fork() -> None:
+    global _main_ident
+    _main_ident = threading.main_thread().ident
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
