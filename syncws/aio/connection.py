@@ -317,6 +317,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             await asyncio.shield(self._closing)
             return False
         self._closing = self.loop.create_task(self._close(code, reason))
+        self.closed = True  # now, not when the task first runs: whoever looks next sees it
         return await asyncio.shield(self._closing)
 
     async def _close(self, code: int, reason: bytes) -> bool:
