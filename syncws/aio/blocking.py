@@ -19,12 +19,17 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
-__all__ = ["SLICE", "interruptible", "wait_future"]
+__all__ = ["SLICE", "in_main_thread", "interruptible", "wait_future"]
 
 # Longest a pending Ctrl-C waits in the main thread.
 SLICE = 0.05
 
 _main_ident = threading.main_thread().ident
+
+
+def in_main_thread() -> bool:
+    """The thread where CPython runs signal handlers (and so raises KeyboardInterrupt)."""
+    return threading.get_ident() == _main_ident
 
 
 def interruptible(wait: Callable[[Optional[float]], bool], timeout: Optional[float]) -> bool:

@@ -89,6 +89,10 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._last_recv = 0.0
         self._view = memoryview(b"")
         self._paused_early = False
+        self._lent = False  # a caller thread reads the socket (see lend_reading)
+        self.caller_read_error: Optional[OSError] = None
+        # Set by whoever borrowed reading; called (loop thread) when closing needs it back.
+        self.take_back_reading: Optional[Callable[[], None]] = None
 
     # -- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -125,6 +129,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         return False  # close our side too
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
+        if exc is None:
+            exc = self.caller_read_error  # seen by a caller reading the lent socket
         self._cancel_timers()
         conn = self.conn
         if conn is not None:
@@ -164,10 +170,57 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.writer.resume_writing()
 
     def _resume_reading(self) -> None:
-        # Called from a receiver; on the loop thread for async receivers.
+        # The queue has room again (loop thread). A lent socket stays with its caller.
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and not self._lent:
+            transport.resume_reading()
+
+    # -- reading lent to a caller thread (sync facade, plain TCP) ----------------
+    def lend_reading(self) -> bool:
+        """Stop reading here so that a caller thread may read the socket itself (loop thread)."""
+        transport, conn = self.transport, self.conn
+        if self._lent or transport is None or transport.is_closing() or conn is None or conn.reader.done:
+            return False
+        transport.pause_reading()
+        self._lent = True
+        return True
+
+    def reclaim_reading(self) -> None:
+        """Read here again (loop thread); the queue's own pause still holds."""
+        if not self._lent:
+            return
+        self._lent = False
         transport = self.transport
         if transport is not None and not transport.is_closing():
             transport.resume_reading()
+            self.sink.reapply_pause()
+
+    def feed_from_caller(self, data: bytes, put: Callable[[WSMessage], None]) -> bool:
+        """Bytes a caller thread read from the lent socket, handled in that thread.
+
+        Messages go to ``put``, pings are answered; False once a close frame
+        or a violation ended the input: the loop takes that from here.
+        """
+        conn = self.conn
+        assert conn is not None
+        messages = conn.receive_data(data)
+        if self.heartbeat is not None:
+            self._last_recv = self.loop.time()  # monotonic: safe from any thread
+            if self._pong_timer is not None:
+                self.loop.call_soon_threadsafe(self._cancel_pong_timer)
+        for msg in messages:
+            kind = msg.type
+            if kind <= _DATA:
+                put(msg)
+            elif kind is WSMsgType.PING and self.autoping:
+                self._send_quietly(self._pong, msg.data)
+            elif kind is WSMsgType.PING or kind is WSMsgType.PONG:
+                if not self.autoping:
+                    put(msg)
+            else:  # CLOSE or ERROR
+                self.loop.call_soon_threadsafe(self._control, msg)
+                return False
+        return True
 
     # -- opening handshake -----------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
@@ -321,6 +374,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         return await asyncio.shield(self._closing)
 
     async def _close(self, code: int, reason: bytes) -> bool:
+        if self.take_back_reading is not None:
+            self.take_back_reading()  # the server's close frame must be read by someone
         conn = self.conn
         if self._fail_close_pending:
             self._send_fail_close()  # already failing: its code, not ours, goes out now

@@ -31,6 +31,8 @@ class MessageSink(Protocol):
 
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None: ...
 
+    def reapply_pause(self) -> None: ...
+
 
 class QueueBase:
     """The bounded queue and its reading pause; subclasses add how a receiver waits."""
@@ -52,14 +54,21 @@ class QueueBase:
         self._pause = pause
         self._resume = resume
 
-    def _push(self, msg: WSMessage) -> bool:
+    def _push(self, msg: WSMessage, pause: bool = True) -> bool:
         if self._closed:
             return False
         self._queue.append(msg)
-        if self._max and not self._paused and len(self._queue) >= self._max:
+        if pause and self._max and not self._paused and len(self._queue) >= self._max:
             self._paused = True
             self._pause()
         return True
+
+    def reapply_pause(self) -> None:
+        """After reading resumed for another reason (loop thread): pause again if still full."""
+        if self._max and len(self._queue) >= self._max:
+            self._paused = True
+        if self._paused:
+            self._pause()
 
     def _pop(self) -> WSMessage:
         msg = self._queue.popleft()

@@ -52,6 +52,10 @@ class FrameWriter:
         """Let caller threads write to ``sock`` themselves (plain TCP only: TLS state lives in the transport)."""
         self._sock = sock
 
+    @property
+    def direct_socket(self) -> Optional[socket.socket]:
+        return self._sock
+
     # -- sending ------------------------------------------------------------
     def send(self, encode: Callable[..., bytes], *args: Any) -> None:
         """Encode under the lock, then write; safe from any thread."""

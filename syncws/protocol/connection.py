@@ -34,7 +34,6 @@ class ClientConnection:
             max_msg_size=max_msg_size, inflater=Inflater(deflate) if deflate else None
         )
         self.writer = MessageWriter(Deflater(deflate) if deflate else None)
-        self.state = State.OPEN
         self.close_sent: Optional[Tuple[int, bytes]] = None
         self.close_received: Optional[Tuple[int, str]] = None
         self.eof = False
@@ -46,18 +45,23 @@ class ClientConnection:
             last = messages[-1]
             if last.type is WSMsgType.CLOSE:
                 self.close_received = (last.data, last.extra)
-                self._advance()
-            elif last.type is WSMsgType.ERROR and self.state is State.OPEN:
-                self.state = State.CLOSING
         return messages
 
     def receive_eof(self) -> None:
         self.eof = True
-        self.state = State.CLOSED
+
+    @property
+    def state(self) -> State:
+        """Derived, never stored: input and output may be handled in different threads."""
+        if self.eof or (self.close_sent is not None and self.close_received is not None):
+            return State.CLOSED
+        if self.close_sent is not None or self.close_received is not None or self.reader.error is not None:
+            return State.CLOSING
+        return State.OPEN
 
     # -- output -----------------------------------------------------------
     def _check_open(self) -> None:
-        if self.close_sent is not None or self.state is State.CLOSED:
+        if self.close_sent is not None or self.eof:
             raise ConnectionClosed("cannot send: the connection is closing or closed", self.close_code)
 
     def send_text(self, text: str) -> bytes:
@@ -82,16 +86,11 @@ class ClientConnection:
 
     def send_close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> bytes:
         """Our close frame; empty when one was already sent or the transport is gone."""
-        if self.close_sent is not None or self.state is State.CLOSED:
+        if self.close_sent is not None or self.eof:
             return b""
         frame = self.writer.close(code, reason)
         self.close_sent = (code, reason)
-        self._advance()
         return frame
-
-    def _advance(self) -> None:
-        both = self.close_sent is not None and self.close_received is not None
-        self.state = State.CLOSED if self.eof or both else State.CLOSING
 
     @property
     def closing_handshake_done(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, Awaitable, Coroutine, Optional, TypeVar
 from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
+from .direct_read import Sweeper
 
 __all__ = ["LoopThread", "get_loop_thread", "EXIT_CLOSE_TIMEOUT"]
 
@@ -38,6 +39,7 @@ class LoopThread:
         self.loop = asyncio.new_event_loop()
         self.pid = os.getpid()
         self.connections: "weakref.WeakSet[WebSocketProtocol]" = weakref.WeakSet()
+        self.sweeper = Sweeper(self.loop)
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
         self.thread.start()

@@ -32,6 +32,8 @@ class ThreadMessageQueue(QueueBase):
         self._waiting = False  # a receiver is blocked on _signal
         self._receiving = False
         self._listeners: List[Callable[[], None]] = []
+        # Called (loop thread) when a put wakes a blocked receiver: see direct_read.
+        self.on_receiver_woken: Optional[Callable[[], None]] = None
 
     # -- loop side ---------------------------------------------------------------
     def put(self, msg: WSMessage) -> None:
@@ -44,10 +46,18 @@ class ThreadMessageQueue(QueueBase):
             self._end(discard)
             self._wake()
 
+    def put_direct(self, msg: WSMessage) -> None:
+        """``put`` from the receiving caller that reads the socket itself: no reading to pause."""
+        with self._mutex:
+            if self._push(msg, pause=False):
+                self._wake()
+
     def _wake(self) -> None:
         if self._waiting:
             self._waiting = False
             self._signal.release()
+            if self.on_receiver_woken is not None:
+                self.on_receiver_woken()
         for listener in self._listeners:
             listener()
 
@@ -94,6 +104,30 @@ class ThreadMessageQueue(QueueBase):
         if msg is None:
             raise ReceiveTimeout(f"no message within {timeout} s")
         return msg
+
+    def take_nowait(self) -> Optional[WSMessage]:
+        """The next message, CLOSED once closed and drained, else None (any thread)."""
+        with self._mutex:
+            return self._take()
+
+    def start_receiving(self, claimed: List[bool]) -> None:
+        """Claim the receiver's place for a caller that reads the socket itself.
+
+        ``claimed[0]`` turns True just before the claim, so a caller interrupted
+        on the way out of here still knows to call ``stop_receiving``.
+        """
+        with self._mutex:
+            if self._receiving:
+                raise RuntimeError("another thread is already receiving on this connection")
+            claimed[0] = True
+            self._receiving = True
+
+    def stop_receiving(self) -> None:
+        self._receiving = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def _acquire_signal(self, timeout: Optional[float]) -> bool:
         return self._signal.acquire(True, -1 if timeout is None else timeout)

@@ -8,6 +8,7 @@ message. Only closing crosses threads with a future.
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from typing import Any, Iterator, Optional, Union
 
@@ -18,6 +19,7 @@ from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from . import loop_thread
+from .direct_read import DirectReader
 from .loop_thread import LoopThread
 from .message_queue import ThreadMessageQueue
 
@@ -49,6 +51,11 @@ class SyncWebSocket(ConnectionView):
         self._conn = protocol.conn
         self._loop_ident = runner.thread.ident
         self._generation = loop_thread.fork_generation
+        sock = protocol.writer.direct_socket
+        # Plain TCP only (TLS state lives in the transport); not if the server already hung up.
+        self._direct = (
+            None if sock is None or sock.fileno() < 0 else DirectReader(protocol, queue, sock, runner.sweeper)
+        )
         runner.connections.add(protocol)
 
     def _check_process(self) -> None:
@@ -92,7 +99,17 @@ class SyncWebSocket(ConnectionView):
         """The next message; raises ReceiveTimeout (the connection stays usable)."""
         self._check_process()
         self._runner.check_caller("receive()")
-        return self._queue.get(timeout if timeout is not None else self._receive_timeout)
+        if timeout is None:
+            timeout = self._receive_timeout
+        direct = self._direct
+        if direct is not None and direct.lent:
+            started = time.monotonic()
+            msg = direct.receive(timeout)
+            if msg is not None:
+                return msg
+            if timeout is not None:
+                timeout = max(0.0, timeout - (time.monotonic() - started))
+        return self._queue.get(timeout)
 
     def receive_str(self, *, timeout: Optional[float] = None) -> str:
         return str(expect(self.receive(timeout), WSMsgType.TEXT))

@@ -14,6 +14,7 @@ import dataclasses
 import gc
 import linecache
 import os
+import signal
 import socket
 import ssl
 import struct
@@ -70,7 +71,11 @@ def main_blocked_in(*callers: str) -> Callable[[], bool]:
     main = threading.main_thread()
 
     def check() -> bool:
-        at_wait = thread_at(main, "wait", "waiter.acquire(") or thread_at(main, "_acquire_signal", "_signal.acquire(")
+        at_wait = (
+            thread_at(main, "wait", "waiter.acquire(")
+            or thread_at(main, "_acquire_signal", "_signal.acquire(")
+            or thread_at(main, "_read", "if not poll(")  # receiving on a socket lent by the loop
+        )
         return at_wait and thread_blocked_in(main, callers)
 
     return check
@@ -303,6 +308,10 @@ def status_kib(field: str, pid: Optional[int] = None) -> int:
 SYNCWS_DIR = str(ROOT / "syncws")
 
 
+def _held(handler: Any) -> bool:
+    return type(getattr(handler, "__self__", None)).__name__ == "_HeldInterrupt"
+
+
 class Interrupter:
     """Raise KeyboardInterrupt in this thread at the n-th point where a SIGINT handler could run in syncws code.
 
@@ -327,6 +336,8 @@ class Interrupter:
         code = frame.f_code
         if not code.co_filename.startswith(SYNCWS_DIR):
             return
+        if _held(signal.getsignal(signal.SIGINT)):
+            return  # syncws holds SIGINT's handler back here: a real Ctrl-C would land at the release
         if self.seen == self.n:
             what = f" {getattr(arg, '__qualname__', arg)}" if event == "c_return" else ""
             self.fired = f"{event}{what} in {Path(code.co_filename).name}:{frame.f_lineno} {code.co_name}"

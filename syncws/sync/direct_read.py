@@ -1,0 +1,259 @@
+"""Receiving in the caller's own thread: the loop lends the socket to a busy receiver.
+
+A message that reaches a blocked receiver through the loop costs two
+wake-ups (the loop thread's, then the caller's) and a turn of asyncio's
+machinery. So while a thread keeps receiving on a plain TCP connection,
+the loop lends it the socket: ``receive()`` waits in ``poll()`` and reads,
+parses and answers pings in the calling thread, one wake-up per message,
+like a plain blocking client. The loop lends when it hands a message to a
+blocked receiver (it is running then anyway), and takes the socket back:
+
+* when the receiver has waited ``SPIN`` seconds with nothing to read (it
+  then blocks on the queue as usual, where close() and failures wake it),
+* when it needs it (close(), a close frame or a violation read by the
+  caller, end of stream, wait()), at once or as the active reader lets go,
+* when nobody has received for ``IDLE`` seconds, so pings and close frames
+  are answered while the application is busy elsewhere.
+
+Bytes taken off the socket are never lost to Ctrl-C: in the main thread the
+read and the parse run with SIGINT's handler held back (``_HeldInterrupt``),
+and the interrupt is raised once the messages are safely queued.
+"""
+
+from __future__ import annotations
+
+import importlib
+import select
+import signal
+import threading
+import time
+from types import FrameType
+from typing import Any, Callable, Optional, Set, Tuple
+
+from ..aio.blocking import in_main_thread
+from ..aio.connection import WebSocketProtocol
+from ..aio.errors import ReceiveTimeout
+from ..protocol.messages import WSMessage
+from .message_queue import ThreadMessageQueue
+
+__all__ = ["DirectReader", "Sweeper", "SPIN", "IDLE"]
+
+
+def _raw_signal() -> Any:
+    """CPython's C module: signal.signal/getsignal wrap it in enum conversions costing 10x the call."""
+    try:
+        return importlib.import_module("_signal")
+    except ImportError:  # pragma: no cover - other interpreters
+        return signal
+
+
+_get_handler: Callable[[int], Any] = _raw_signal().getsignal
+_set_handler: Callable[[int, Any], Any] = _raw_signal().signal
+
+SPIN = 0.02  # a receiver with nothing to read for this long gives the socket back
+IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
+READ_SIZE = 65536  # below glibc's mmap threshold: a cheap allocation per read
+_SIGINT = int(signal.SIGINT)
+
+
+class DirectReader:
+    """The lending state of one connection. ``lent``: the loop has stopped reading;
+    ``active``: a caller is reading now; ``returning``: handed back, the loop has
+    not resumed yet; ``claimed``: the loop wants it back from the active caller."""
+
+    def __init__(self, proto: WebSocketProtocol, queue: ThreadMessageQueue, sock: Any, sweeper: "Sweeper") -> None:
+        self._proto = proto
+        self._queue = queue
+        self._sock = sock
+        self._sweeper = sweeper
+        self._loop = proto.loop
+        self._lock = threading.Lock()
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+        self.lent = False
+        self.active = False
+        self.returning = False
+        self.claimed = False
+        self.idle_since = 0.0
+        queue.on_receiver_woken = self._lend
+        proto.take_back_reading = self.reclaim
+
+    # -- loop side ------------------------------------------------------------------
+    def _lend(self) -> None:
+        with self._lock:
+            if self.lent or not self._proto.lend_reading():
+                return
+            self.lent = True
+            self.claimed = False
+            self.idle_since = time.monotonic()
+        self._sweeper.add(self)
+
+    def reclaim(self) -> None:
+        """Read on the loop again: now, or when the active caller lets go (loop thread)."""
+        with self._lock:
+            if not self.lent or self.returning:
+                return
+            if self.active:
+                self.claimed = True
+                return
+            self.lent = False
+        self._returned_to_loop()
+
+    def reclaim_if_idle(self, now: float) -> None:
+        with self._lock:
+            if not self.lent or self.active or self.returning or now - self.idle_since < IDLE:
+                return
+            self.lent = False
+        self._returned_to_loop()
+
+    def _handed_back(self) -> None:
+        with self._lock:
+            self.lent = self.returning = False
+        self._returned_to_loop()
+
+    def _returned_to_loop(self) -> None:
+        self._sweeper.discard(self)
+        self._proto.reclaim_reading()
+
+    # -- caller side ----------------------------------------------------------------
+    def receive(self, timeout: Optional[float]) -> Optional[WSMessage]:
+        """A message read in this thread, or None: the socket is (or went) back with the
+        loop, and the caller waits on the queue as usual for what is left of ``timeout``."""
+        queue = self._queue
+        msg = queue.take_nowait()
+        if msg is not None:
+            return msg
+        claimed = [False]
+        try:
+            queue.start_receiving(claimed)  # RuntimeError if another thread is receiving
+            with self._lock:
+                if not self.lent or self.returning or self.claimed:
+                    return None
+                self.active = True
+            give_back = True
+            try:
+                msg, give_back = self._read(timeout)
+                return msg
+            except ReceiveTimeout:
+                give_back = False  # still receiving, by the look of it: keep the socket
+                raise
+            finally:
+                with self._lock:
+                    self.active = False
+                    self.idle_since = time.monotonic()
+                    if (give_back or self.claimed) and not self.returning:
+                        self.returning = True
+                    else:
+                        give_back = False
+                if give_back:
+                    self._loop.call_soon_threadsafe(self._handed_back)
+        finally:
+            if claimed[0]:
+                queue.stop_receiving()
+
+    def _read(self, timeout: Optional[float]) -> Tuple[Optional[WSMessage], bool]:
+        """(message or None, whether to give the socket back)."""
+        queue = self._queue
+        now = time.monotonic()
+        deadline = None if timeout is None else now + timeout
+        spin_end = now + SPIN
+        main = in_main_thread()
+        poll = self._poll.poll
+        while True:
+            if self.claimed:
+                return None, True
+            if deadline is not None and now >= deadline:
+                raise ReceiveTimeout(f"no message within {timeout} s")
+            if now >= spin_end:
+                return None, True
+            limit = spin_end if deadline is None else min(spin_end, deadline)
+            # Poll first: right after a send the answer is not there yet, and a
+            # readable socket costs no more this way.
+            if not poll(int((limit - now) * 1000) + 1):
+                if queue.closed:  # close() from another thread
+                    return queue.take_nowait(), True
+                now = time.monotonic()
+                continue
+            if main:
+                with _HeldInterrupt():
+                    more = self._read_once()
+            else:
+                more = self._read_once()
+            msg = queue.take_nowait()
+            if msg is not None:
+                return msg, not more
+            if not more:
+                return None, True
+            now = time.monotonic()
+            spin_end = now + SPIN
+
+    def _read_once(self) -> bool:
+        """Read what is there and queue its messages; False when the loop must take over."""
+        try:
+            data = self._sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError as exc:  # reset, or the loop closed the socket under us
+            if self._sock.fileno() != -1:
+                self._proto.caller_read_error = exc
+            return False
+        if not data:
+            return False  # end of stream: the loop reads it again and closes
+        return self._proto.feed_from_caller(data, self._queue.put_direct)
+
+
+class _HeldInterrupt:
+    """Hold SIGINT's Python handler back for a few lines (main thread only), then run it.
+
+    Restores the handler before looking for a held signal, so one that
+    lands in between runs through the real handler at once: none is lost.
+    """
+
+    __slots__ = ("_held", "_previous")
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._held: Optional[FrameType] = None
+
+    def _hold(self, signum: int, frame: Optional[FrameType]) -> None:
+        self._held = frame
+
+    def __enter__(self) -> None:
+        previous = _get_handler(_SIGINT)
+        if callable(previous):  # else ignored, default or not Python's: no exception to hold back
+            self._previous = previous
+            _set_handler(_SIGINT, self._hold)
+
+    def __exit__(self, *exc_info: object) -> None:
+        previous = self._previous
+        if previous is None:
+            return
+        _set_handler(_SIGINT, previous)
+        if self._held is not None:
+            previous(_SIGINT, self._held)
+
+
+class Sweeper:
+    """Takes lent sockets back from callers that stopped receiving (one per loop)."""
+
+    def __init__(self, loop: Any) -> None:
+        self._loop = loop
+        self._readers: Set[DirectReader] = set()
+        self._timer: Any = None
+
+    def add(self, reader: DirectReader) -> None:
+        self._readers.add(reader)
+        if self._timer is None:
+            self._timer = self._loop.call_later(IDLE, self._tick)
+
+    def discard(self, reader: DirectReader) -> None:
+        self._readers.discard(reader)
+
+    def _tick(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        for reader in list(self._readers):
+            reader.reclaim_if_idle(now)
+        if self._readers:
+            self._timer = self._loop.call_later(IDLE, self._tick)
+

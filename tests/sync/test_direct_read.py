@@ -1,0 +1,167 @@
+"""Receiving on a socket the loop lent to the caller (syncws/sync/direct_read.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import ssl
+import threading
+from typing import Any, List
+
+import pytest
+
+import syncws
+from syncws.aio.connection import WebSocketProtocol
+from syncws.sync import direct_read
+from tests.reliability.support import wait_until
+from tests.servers import RawPeer, frame
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _lent(ws: syncws.SyncWebSocket) -> bool:
+    return ws._direct is not None and ws._direct.lent
+
+
+def _round_trip(ws: syncws.SyncWebSocket, text: str = "x") -> None:
+    ws.send_str(text)
+    assert ws.receive_str(timeout=10) == text
+
+
+def test_a_blocked_receiver_is_lent_the_socket(ws_url: str) -> None:
+    with syncws.connect(ws_url, compress=0) as ws:
+        wait_until(lambda: not _lent(ws), what="nothing lent before anyone received")
+        _round_trip(ws)  # blocked in the queue, woken by the loop: the loop lends
+        assert _lent(ws)
+        for i in range(200):  # read in this thread from now on
+            _round_trip(ws, str(i))
+        assert _lent(ws)
+    assert ws.close_code == 1000 and ws.exception() is None
+
+
+def test_tls_is_never_lent(wss_url: str, client_ssl: ssl.SSLContext) -> None:
+    with syncws.connect(wss_url, ssl=client_ssl, compress=0) as ws:
+        _round_trip(ws)
+        assert ws._direct is None
+
+
+def test_the_loop_takes_an_idle_socket_back_and_answers_pings(raw_server: Any) -> None:
+    """Nobody receives for a while: the loop reads again, so a server's ping gets its pong."""
+    pong: List[bytes] = []
+    go = threading.Event()
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        opcode, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))  # the echo that gets the socket lent
+        await asyncio.get_running_loop().run_in_executor(None, go.wait, 10)
+        peer.send(frame(9, b"are you there"))
+        opcode, _, payload = await peer.read_frame()
+        pong.append(bytes([opcode]) + payload)
+        await peer.read_close()
+        peer.send(frame(8, (1000).to_bytes(2, "big")))
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0) as ws:
+        _round_trip(ws, "lend")
+        assert _lent(ws)
+        wait_until(lambda: not _lent(ws), what=f"the loop to take the socket back after {direct_read.IDLE} s idle")
+        go.set()
+        wait_until(lambda: bool(pong), what="the pong")
+    assert pong == [b"\x0aare you there"]
+
+
+def test_a_receiver_polling_a_lent_socket_answers_pings(raw_server: Any) -> None:
+    pong: List[bytes] = []
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        _, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))
+        _, _, payload = await peer.read_frame()  # the client is receiving on the lent socket now
+        peer.send(frame(9, b"ping"))
+        opcode, _, answer = await peer.read_frame()
+        pong.append(bytes([opcode]) + answer)
+        peer.send(frame(1, b"after the ping"))
+        await peer.read_close()
+        peer.send(frame(8, (1000).to_bytes(2, "big")))
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0) as ws:
+        _round_trip(ws, "lend")
+        ws.send_str("now ping me")
+        assert ws.receive_str(timeout=10) == "after the ping"
+    assert pong == [b"\x0aping"]
+
+
+def test_close_from_another_thread_wakes_a_receiver_on_a_lent_socket(raw_server: Any) -> None:
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        _, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))
+        code, _ = await peer.read_close()
+        peer.send(frame(8, code.to_bytes(2, "big")))
+
+    server = raw_server(script)
+    ws = syncws.connect(server.url, compress=0)
+    _round_trip(ws, "lend")
+    got: List[Any] = []
+    receiver = threading.Thread(target=lambda: got.append(ws.receive(timeout=30)))
+    receiver.start()
+    wait_until(lambda: ws._queue.receiving, what="the receiver waiting")
+    ws.close()
+    receiver.join(10)
+    assert not receiver.is_alive()
+    assert got[0].type is syncws.WSMsgType.CLOSED
+    assert ws.close_code == 1000
+
+
+def test_two_receivers_on_a_lent_socket_are_refused(raw_server: Any) -> None:
+    release = threading.Event()
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        _, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))
+        await asyncio.get_running_loop().run_in_executor(None, release.wait, 10)
+        peer.send(frame(1, b"for the first"))
+        await peer.read_close()
+        peer.send(frame(8, (1000).to_bytes(2, "big")))
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0) as ws:
+        _round_trip(ws, "lend")
+        got: List[str] = []
+        first = threading.Thread(target=lambda: got.append(ws.receive_str(timeout=30)))
+        first.start()
+        wait_until(lambda: ws._queue.receiving, what="the first receiver waiting")
+        with pytest.raises(RuntimeError, match="already receiving"):
+            ws.receive(timeout=1)
+        release.set()
+        first.join(10)
+        assert got == ["for the first"]
+
+
+def test_ctrl_c_while_reading_a_lent_socket_loses_nothing(ws_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGINT lands after bytes left the socket and before they became messages: the
+    messages are queued first, then KeyboardInterrupt, and the next receive() has them."""
+    assert threading.current_thread() is threading.main_thread()
+    feed = WebSocketProtocol.feed_from_caller
+    fired: List[bool] = []
+
+    def feed_with_ctrl_c(self: WebSocketProtocol, data: bytes, put: Any) -> bool:
+        if not fired:
+            fired.append(True)
+            signal.raise_signal(signal.SIGINT)  # its handler runs at the next bytecode boundary
+        return feed(self, data, put)
+
+    with syncws.connect(ws_url, compress=0) as ws:
+        _round_trip(ws, "lend")
+        monkeypatch.setattr(WebSocketProtocol, "feed_from_caller", feed_with_ctrl_c)
+        ws.send_str("kept")
+        with pytest.raises(KeyboardInterrupt):
+            ws.receive(timeout=10)
+        assert fired
+        monkeypatch.undo()
+        assert ws.receive_str(timeout=10) == "kept"
+        _round_trip(ws, "still in step")
