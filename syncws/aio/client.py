@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Callable, Tuple, Type
+import socket
+from typing import Callable, Optional, Tuple, Type
 
 from ..protocol.deflate import make_offer
 from ..protocol.errors import InvalidURL, WSServerHandshakeError
@@ -13,7 +14,7 @@ from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector
+from .connector import DIRECT, Route, TCPConnector, start_transport
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
@@ -21,7 +22,7 @@ from .options import Options
 from .proxy import parse_proxy, proxy_from_env
 from .timeouts import with_timeout
 
-__all__ = ["open_websocket", "route_for"]
+__all__ = ["adopt_websocket", "new_protocol", "open_websocket", "request_for", "route_for"]
 
 
 def route_for(url: WSURL, options: Options) -> Route:
@@ -54,7 +55,8 @@ def route_for(url: WSURL, options: Options) -> Route:
     return Route(proxy=proxy, proxy_headers=headers)
 
 
-def _request(hop: Hop, key: str, options: Options) -> bytes:
+def request_for(hop: Hop, key: str, options: Options) -> bytes:
+    """The opening handshake request of one hop."""
     return build_request(
         hop.url,
         key,
@@ -67,38 +69,74 @@ def _request(hop: Hop, key: str, options: Options) -> bytes:
     )
 
 
+def new_protocol(
+    loop: asyncio.AbstractEventLoop,
+    options: Options,
+    make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
+    key: str,
+    protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
+) -> WebSocketProtocol:
+    return protocol_class(
+        loop,
+        make_sink(loop),
+        key=key,
+        protocols=options.protocols,
+        compress=options.compress,
+        max_msg_size=options.max_msg_size,
+        autoping=options.autoping,
+        autoclose=options.autoclose,
+        heartbeat=options.heartbeat,
+        close_timeout=options.close_deadline,
+    )
+
+
+async def adopt_websocket(
+    sock: socket.socket,
+    handshake: Tuple[HandshakeResult, bytes],
+    hop: Hop,
+    key: str,
+    options: Options,
+    make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
+    *,
+    protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
+) -> "tuple[WebSocketProtocol, HandshakeResult]":
+    """Take over a plain TCP socket whose opening handshake is done (``handshake``: the
+    result and the bytes that followed the answer)."""
+    loop = asyncio.get_running_loop()
+    protocol = new_protocol(loop, options, make_sink, key, protocol_class)
+    result, rest = handshake
+    protocol.adopt_handshake(result, rest)
+    await start_transport(sock, lambda: protocol, hop.url, None, None)
+    assert protocol.writer is not None
+    protocol.writer.allow_direct(sock)
+    protocol.url = hop.url.url
+    return protocol, result
+
+
 async def open_websocket(
     target: WSURL,
     options: Options,
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
     *,
     protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
+    redirected: Optional[WSServerHandshakeError] = None,
+    spent: float = 0.0,
 ) -> "tuple[WebSocketProtocol, HandshakeResult]":
     """Connect and complete the opening handshake, following redirects.
 
     The first request and route are checked before any I/O; ``protocol.url``
-    is the URL finally connected to.
+    is the URL finally connected to. ``redirected``: the redirect answer to a
+    first attempt made elsewhere (sync/direct_open.py), ``spent`` seconds ago.
     """
     hop = first_hop(target, options)
     key = new_key()
-    request = _request(hop, key, options)
+    request = request_for(hop, key, options)
     route = route_for(hop.url, options)
     loop = asyncio.get_running_loop()
     connector = options.connector or TCPConnector()
 
     async def attempt() -> Tuple[WebSocketProtocol, HandshakeResult]:
-        protocol = protocol_class(
-            loop,
-            make_sink(loop),
-            key=key,
-            protocols=options.protocols,
-            compress=options.compress,
-            max_msg_size=options.max_msg_size,
-            autoping=options.autoping,
-            autoclose=options.autoclose,
-            heartbeat=options.heartbeat,
-            close_timeout=options.close_deadline,
-        )
+        protocol = new_protocol(loop, options, make_sink, key, protocol_class)
         transport, sock = await connector.connect(
             hop.url, lambda: protocol, ssl=options.ssl, server_hostname=hop.server_hostname, route=route
         )
@@ -113,37 +151,44 @@ async def open_websocket(
         protocol.url = hop.url.url
         return protocol, result
 
+    redirects = 0
+
+    def follow(exc: WSServerHandshakeError) -> None:
+        """Move on to where a redirect answer points, or raise."""
+        nonlocal hop, key, request, route, redirects
+        location = redirect_location(exc)
+        if location is None:
+            raise exc
+        if redirects >= options.max_redirects:
+            raise TooManyRedirects(
+                f"more than max_redirects={options.max_redirects} redirects (last from {hop.url.url})",
+                status=exc.status,
+                headers=exc.headers,
+            ) from None
+        if options.sock is not None:
+            raise RedirectError(
+                f"cannot follow the redirect from {hop.url.url}: sock= is a single connection",
+                status=exc.status,
+                headers=exc.headers,
+            ) from None
+        hop = next_hop(hop, exc, location)
+        redirects += 1
+        key = new_key()
+        request = request_for(hop, key, options)
+        route = route_for(hop.url, options)
+
     async def follow_redirects() -> Tuple[WebSocketProtocol, HandshakeResult]:
-        nonlocal hop, key, request, route
-        redirects = 0
+        if redirected is not None:
+            follow(redirected)
         while True:
             try:
                 return await attempt()
             except WSServerHandshakeError as exc:
-                location = redirect_location(exc)
-                if location is None:
-                    raise
-                if redirects >= options.max_redirects:
-                    raise TooManyRedirects(
-                        f"more than max_redirects={options.max_redirects} redirects (last from {hop.url.url})",
-                        status=exc.status,
-                        headers=exc.headers,
-                    ) from None
-                if options.sock is not None:
-                    raise RedirectError(
-                        f"cannot follow the redirect from {hop.url.url}: sock= is a single connection",
-                        status=exc.status,
-                        headers=exc.headers,
-                    ) from None
-                hop = next_hop(hop, exc, location)
-                redirects += 1
-                key = new_key()
-                request = _request(hop, key, options)
-                route = route_for(hop.url, options)
+                follow(exc)
 
     deadline = options.open_deadline
     try:
-        return await with_timeout(follow_redirects(), deadline)
+        return await with_timeout(follow_redirects(), None if deadline is None else max(0.0, deadline - spent))
     except asyncio.TimeoutError:
         via = "" if route is DIRECT else f" via {route}"
         raise OpenTimeout(f"opening {hop.url.url}{via} took longer than {deadline} s") from None

@@ -90,6 +90,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._view = memoryview(b"")
         self._paused_early = False
         self._lent = False  # a caller thread reads the socket (see lend_reading)
+        self._early = b""  # frames that came with a handshake answer read elsewhere
         self.caller_read_error: Optional[OSError] = None
         # Set by whoever borrowed reading; called (loop thread) when closing needs it back.
         self.take_back_reading: Optional[Callable[[], None]] = None
@@ -102,6 +103,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if self._paused_early:
             self.writer.pause_writing()
         self.sink.attach(transport.pause_reading, self._resume_reading)
+        if self.conn is not None:  # the handshake was done before the transport existed
+            self._hook_abandon()
+            rest, self._early = self._early, b""
+            if rest:
+                self.data_received(rest)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         self._view = _read_buffer()
@@ -246,13 +252,27 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             assert self.transport is not None
             self.transport.abort()
             return
-        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
-        if self.conn.writer.deflater is not None and self.writer is not None:
-            self.writer.on_abandon = self.conn.writer.deflater.reset
-        self.handshake.set_result(result)
-        self._start_heartbeat()
+        self._handshake_done(result)
+        self._hook_abandon()
         if parser.rest:
             self.data_received(parser.rest)
+
+    def adopt_handshake(self, result: HandshakeResult, rest: bytes = b"") -> None:
+        """The handshake was done on the socket before this protocol got it (before
+        ``connection_made``); ``rest`` is what came after the answer."""
+        self._parser = None
+        self._early = rest
+        self._handshake_done(result)
+
+    def _handshake_done(self, result: HandshakeResult) -> None:
+        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        self.handshake.set_result(result)
+        self._start_heartbeat()
+
+    def _hook_abandon(self) -> None:
+        assert self.conn is not None
+        if self.conn.writer.deflater is not None and self.writer is not None:
+            self.writer.on_abandon = self.conn.writer.deflater.reset
 
     # -- control frames and failures -------------------------------------------
     def _control(self, msg: WSMessage) -> None:

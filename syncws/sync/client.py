@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import List, Tuple, Type, Union, overload
+import time
+from typing import List, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
-from ..aio.client import open_websocket
+from ..aio.client import adopt_websocket, open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
+from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult
 from ..protocol.url import WSURL, parse_url
+from .direct_open import Opened, open_here, opens_here
+from .direct_read import DirectReader
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .reconnect import Reconnecting
@@ -26,6 +30,7 @@ def _open(
     target: WSURL, opts: Options, protocol_class: Type[WebSocketProtocol] = WebSocketProtocol
 ) -> Tuple[SyncWebSocket, WebSocketProtocol]:
     runner = get_loop_thread()
+    runner.check_caller("connect()")
     queues: List[ThreadMessageQueue] = []
 
     def make_queue(loop: asyncio.AbstractEventLoop) -> ThreadMessageQueue:
@@ -35,29 +40,56 @@ def _open(
     # An interrupt may land anywhere here, even as run() returns: the opened
     # connection is handed over under a lock, and closed if nobody took it.
     handover = threading.Lock()
-    opened: List[Tuple[WebSocketProtocol, HandshakeResult]] = []
-    abandoned = False
+    opened: List[Tuple[WebSocketProtocol, HandshakeResult, Optional[DirectReader]]] = []
+    # What this thread's own attempt gave (a socket to hand to the loop, or a redirect to
+    # follow there); kept in a list, never a local name, so an interrupt cannot strand it.
+    here: List[Union[Opened, WSServerHandshakeError]] = []
+    started = time.monotonic()
+    taken = abandoned = False
 
     async def opening() -> None:
-        result = await open_websocket(target, opts, make_queue, protocol_class=protocol_class)
+        nonlocal taken
+        first = here[0] if here else None
+        if isinstance(first, Opened):
+            with handover:
+                if abandoned:
+                    return
+                taken = True
+            result = await adopt_websocket(
+                first.sock, (first.result, first.rest), first.hop, first.key, opts, make_queue,
+                protocol_class=protocol_class,
+            )
+        else:
+            result = await open_websocket(
+                target, opts, make_queue, protocol_class=protocol_class,
+                redirected=first, spent=time.monotonic() - started,
+            )
+        protocol = result[0]
+        direct = DirectReader.lend_at_start(protocol, queues[-1], runner.sweeper)
         with handover:
             if abandoned:
-                close_soon(result[0])
+                close_soon(protocol)
             else:
-                opened.append(result)
+                opened.append((protocol, result[1], direct))
 
     try:
+        if opens_here(target, opts):
+            here.append(open_here(target, opts))
         runner.run(opening(), what="connect()")
-        protocol, result = opened[0]
+        protocol, result, direct = opened[0]
         # No local name holds the SyncWebSocket: if an interrupt lands as this
         # returns, the traceback keeps this frame alive but not the connection,
         # whose last reference then goes at once and __del__ closes it.
-        return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout), protocol
+        return SyncWebSocket(
+            runner, protocol, queues[-1], result, direct=direct, receive_timeout=opts.receive_timeout
+        ), protocol
     except BaseException:
         with handover:
             abandoned = True
             left = opened[:]
-        for protocol, _ in left:
+            if here and not taken and isinstance(here[0], Opened):
+                here[0].sock.close()
+        for protocol, _, _ in left:
             runner.loop.call_soon_threadsafe(close_soon, protocol)
         raise
 

@@ -78,6 +78,21 @@ class DirectReader:
         queue.on_receiver_woken = self._lend
         proto.take_back_reading = self.reclaim
 
+    @classmethod
+    def lend_at_start(
+        cls, proto: WebSocketProtocol, queue: ThreadMessageQueue, sweeper: "Sweeper"
+    ) -> Optional["DirectReader"]:
+        """For a plain TCP connection just opened (loop thread): lent to the caller from the
+        start, so its first receive() reads the socket itself. None for TLS, or if the
+        server already hung up."""
+        assert proto.writer is not None
+        sock = proto.writer.direct_socket
+        if sock is None or sock.fileno() < 0:
+            return None
+        reader = cls(proto, queue, sock, sweeper)
+        reader._lend()
+        return reader
+
     # -- loop side ------------------------------------------------------------------
     def _lend(self) -> None:
         with self._lock:

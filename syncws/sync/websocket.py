@@ -39,6 +39,7 @@ class SyncWebSocket(ConnectionView):
         queue: ThreadMessageQueue,
         handshake: HandshakeResult,
         *,
+        direct: Optional[DirectReader] = None,
         receive_timeout: Optional[float] = None,
     ) -> None:
         assert protocol.writer is not None and protocol.conn is not None
@@ -51,11 +52,7 @@ class SyncWebSocket(ConnectionView):
         self._conn = protocol.conn
         self._loop_ident = runner.thread.ident
         self._generation = loop_thread.fork_generation
-        sock = protocol.writer.direct_socket
-        # Plain TCP only (TLS state lives in the transport); not if the server already hung up.
-        self._direct = (
-            None if sock is None or sock.fileno() < 0 else DirectReader(protocol, queue, sock, runner.sweeper)
-        )
+        self._direct = direct  # plain TCP: the caller may read the socket itself (direct_read)
         runner.connections.add(protocol)
 
     def _check_process(self) -> None:

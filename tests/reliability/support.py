@@ -75,6 +75,7 @@ def main_blocked_in(*callers: str) -> Callable[[], bool]:
             thread_at(main, "wait", "waiter.acquire(")
             or thread_at(main, "_acquire_signal", "_signal.acquire(")
             or thread_at(main, "_read", "if not poll(")  # receiving on a socket lent by the loop
+            or thread_at(main, "_read_answer", "sock.recv(")  # connect(): the handshake answer
         )
         return at_wait and thread_blocked_in(main, callers)
 

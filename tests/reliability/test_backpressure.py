@@ -169,7 +169,12 @@ def test_receive_queue_bounded_and_server_writes_stall(raw_server: Any) -> None:
     server = raw_server(script)
     ws = syncws.connect(server.url, compress=0, max_queue=max_queue)
     transport = ws._proto.transport
-    wait_until(lambda: not transport.is_reading() and state["in_drain"], what="client paused, server in drain")
+    # Nobody receives, so the loop reads (after taking back the socket it lent, see
+    # sync/direct_read.py) until the queue is full, then stops.
+    wait_until(
+        lambda: len(ws._queue) >= max_queue and not transport.is_reading() and state["in_drain"],
+        what="client paused with a full queue, server in drain",
+    )
     # The server is stuck in drain(): the kernel takes no more of its bytes.
     written = state["written"]
     queued = len(ws._queue)

@@ -111,7 +111,7 @@ def test_sigint_during_connect(raw_server: Any) -> None:
 
     server = raw_server(script)
     outcomes = {"interrupted": 0, "connected": 0}
-    in_run = main_blocked_in("run")
+    in_run = main_blocked_in("run", "open_here")
     for _ in range(ROUNDS):
         state.update(request_seen=threading.Event(), signalled=threading.Event(), closed=False)
         helper = Interrupt(lambda: state["request_seen"].is_set() and in_run(), state["signalled"])

@@ -65,7 +65,7 @@ def test_connect(raw_server: Any) -> None:
         gone.set()
 
     server = raw_server(script)
-    _interrupted(main_blocked_in("run"), lambda: syncws.connect(server.url, timeout=None))
+    _interrupted(main_blocked_in("run", "open_here"), lambda: syncws.connect(server.url, timeout=None))
     wait_until(gone.is_set, what="the abandoned connection to be closed")
 
 

@@ -1,0 +1,125 @@
+"""Opening a plain ``ws://`` connection in the caller's thread; the loop then adopts it.
+
+Connecting and the opening handshake are one blocking exchange. Done in the
+calling thread on a blocking socket they cost no loop turns and no thread
+hops; the loop then takes over the socket with the handshake done (one hop,
+``aio.client.adopt_websocket``). Request, answer parsing and every check are
+the sans-I/O core's, as on the loop's path. Anything beyond a direct TCP
+connection (TLS, a proxy, a Unix or given socket, a custom connector) goes
+the loop's way from the start; a redirect answer is handed to the loop's
+path, which follows it from there.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Callable, List, NamedTuple, Optional, Union
+
+from ..aio.blocking import SLICE, in_main_thread
+from ..aio.client import request_for, route_for
+from ..aio.connector import DIRECT
+from ..aio.errors import ClientConnectionError, OpenTimeout
+from ..aio.hop import Hop, first_hop, redirect_location
+from ..aio.options import Options
+from ..protocol.errors import WSServerHandshakeError
+from ..protocol.handshake import HandshakeResult, ResponseParser, new_key, validate_response
+from ..protocol.url import WSURL
+
+__all__ = ["Opened", "open_here", "opens_here"]
+
+READ_SIZE = 65536
+
+
+class Opened(NamedTuple):
+    sock: socket.socket  # non-blocking from here on
+    result: HandshakeResult
+    rest: bytes  # what came after the answer: the server's first frames
+    hop: Hop
+    key: str
+
+
+def opens_here(target: WSURL, options: Options) -> bool:
+    """Plain TCP straight to the server: the case this module handles."""
+    return (
+        not target.secure
+        and options.connector is None
+        and options.sock is None
+        and options.unix_socket is None
+        and route_for(target, options) is DIRECT
+    )
+
+
+def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshakeError]:
+    """Connect and shake hands in this thread; a redirect answer is returned for the loop's
+    path to follow (aio.client.open_websocket's ``redirected``).
+
+    Raises what the loop's path raises: ClientConnectionError, OpenTimeout,
+    WSServerHandshakeError.
+    """
+    hop = first_hop(target, options)
+    key = new_key()
+    request = request_for(hop, key, options)
+    deadline = options.open_deadline
+    ends = None if deadline is None else time.monotonic() + deadline
+    url = hop.url
+
+    def remaining() -> Optional[float]:
+        if ends is None:
+            return None
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise socket.timeout
+        return left
+
+    # The socket lives in a list popped as it is returned: no local name holds it then, so if
+    # an interrupt lands at the return, the traceback does not keep it open (it closes at once).
+    held: List[socket.socket] = []
+    try:
+        try:
+            held.append(socket.create_connection((url.host, url.port), timeout=remaining()))
+        except OSError as exc:
+            if isinstance(exc, socket.timeout):
+                raise
+            raise ClientConnectionError(f"cannot connect to {url.host}:{url.port}: {exc}", cause=exc) from exc
+        sock = held[0]
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(request)
+        parser = ResponseParser()
+        while True:
+            response = parser.feed(_read_answer(sock, remaining))
+            if response is not None:
+                break
+        try:
+            result = validate_response(response, key, protocols=options.protocols, compress=options.compress)
+        except WSServerHandshakeError as exc:
+            if redirect_location(exc) is None:
+                raise
+            return exc
+        sock.setblocking(False)
+        del sock
+        return Opened(held.pop(), result, parser.rest, hop, key)
+    except socket.timeout:
+        raise OpenTimeout(f"opening {url.url} took longer than {deadline} s") from None
+    except (ConnectionError, OSError) as exc:
+        if isinstance(exc, (ClientConnectionError, WSServerHandshakeError)):
+            raise
+        raise ClientConnectionError(f"connection to {url.host}:{url.port} failed: {exc}", cause=exc) from exc
+    finally:
+        if held:
+            held[0].close()
+
+
+def _read_answer(sock: socket.socket, remaining: Callable[[], Optional[float]]) -> bytes:
+    """The next bytes of the answer; in the main thread waits in slices (see aio/blocking.py)."""
+    main = in_main_thread()
+    while True:
+        left = remaining()
+        sock.settimeout(SLICE if main and (left is None or left > SLICE) else left)
+        try:
+            data = sock.recv(READ_SIZE)
+        except socket.timeout:
+            continue  # remaining() raises once the deadline has passed
+        if not data:
+            raise ClientConnectionError("connection closed during the opening handshake")
+        return data
