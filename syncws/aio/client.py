@@ -14,7 +14,7 @@ from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector, start_transport
+from .connector import DIRECT, Route, TCPConnector
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
@@ -22,7 +22,7 @@ from .options import Options
 from .proxy import parse_proxy, proxy_from_env
 from .timeouts import with_timeout
 
-__all__ = ["adopt_websocket", "new_protocol", "open_websocket", "request_for", "route_for"]
+__all__ = ["adopt_websocket", "can_adopt", "new_protocol", "open_websocket", "request_for", "route_for"]
 
 
 def route_for(url: WSURL, options: Options) -> Route:
@@ -90,7 +90,8 @@ def new_protocol(
     )
 
 
-async def adopt_websocket(
+def adopt_websocket(
+    loop: asyncio.AbstractEventLoop,
     sock: socket.socket,
     handshake: Tuple[HandshakeResult, bytes],
     hop: Hop,
@@ -99,18 +100,36 @@ async def adopt_websocket(
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
     *,
     protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
-) -> "tuple[WebSocketProtocol, HandshakeResult]":
-    """Take over a plain TCP socket whose opening handshake is done (``handshake``: the
-    result and the bytes that followed the answer)."""
-    loop = asyncio.get_running_loop()
+    lend: bool = False,
+) -> WebSocketProtocol:
+    """Take over a plain TCP socket whose opening handshake is done (loop thread).
+
+    ``handshake``: the result and the bytes that followed the answer. The
+    protocol is connected on return: ``create_connection(sock=...)`` would
+    take three more loop turns (its waiter, ``connection_made``, the result).
+    ``lend``: the socket is going to be lent (``lend_reading``): never start reading.
+    """
     protocol = new_protocol(loop, options, make_sink, key, protocol_class)
     result, rest = handshake
-    protocol.adopt_handshake(result, rest)
-    await start_transport(sock, lambda: protocol, hop.url, None, None)
-    assert protocol.writer is not None
-    protocol.writer.allow_direct(sock)
+    protocol.adopt_handshake(result, rest, sock)
     protocol.url = hop.url.url
-    return protocol, result
+    # asyncio's own factory, with a stand-in for the connection_made it schedules:
+    # ours is connected now, in this turn.
+    transport = loop._make_socket_transport(sock, _StandIn())  # type: ignore[attr-defined]
+    transport.set_protocol(protocol)
+    if lend:
+        transport.pause_reading()  # before its reader is even registered
+    protocol.connection_made(transport)
+    return protocol
+
+
+class _StandIn(asyncio.Protocol):
+    """Receives the transport's scheduled connection_made, and nothing else."""
+
+
+def can_adopt(loop: asyncio.AbstractEventLoop) -> bool:
+    """``adopt_websocket`` uses asyncio's own transport factory (selector and proactor loops)."""
+    return hasattr(loop, "_make_socket_transport")
 
 
 async def open_websocket(

@@ -9,10 +9,11 @@ faces, async and sync, sit on this one class.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from typing import Any, Callable, Optional, Sequence
 
-from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_sendable_code
+from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_close
 from ..protocol.connection import ClientConnection
 from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
@@ -90,7 +91,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._view = memoryview(b"")
         self._paused_early = False
         self._lent = False  # a caller thread reads the socket (see lend_reading)
+        self._feed_lock = threading.Lock()  # orders the messages of the loop's reads and a caller's
         self._early = b""  # frames that came with a handshake answer read elsewhere
+        self._direct_sock: Optional[socket.socket] = None
         self.caller_read_error: Optional[OSError] = None
         # Set by whoever borrowed reading; called (loop thread) when closing needs it back.
         self.take_back_reading: Optional[Callable[[], None]] = None
@@ -104,6 +107,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.writer.pause_writing()
         self.sink.attach(transport.pause_reading, self._resume_reading)
         if self.conn is not None:  # the handshake was done before the transport existed
+            self.writer.allow_direct(self._direct_sock)
             self._hook_abandon()
             rest, self._early = self._early, b""
             if rest:
@@ -121,15 +125,18 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if conn is None:
             self._handshake_data(data)
             return
-        messages = conn.receive_data(data)
-        if self.heartbeat is not None:
-            self._alive()
-        put = self.sink.put
-        for msg in messages:
-            if msg.type <= _DATA:
-                put(msg)
-            else:
-                self._control(msg)
+        # Held while a chunk's messages are queued: putting the first one may lend the
+        # socket to a woken receiver, whose next read must queue behind the rest.
+        with self._feed_lock:
+            messages = conn.receive_data(data)
+            if self.heartbeat is not None:
+                self._alive()
+            put = self.sink.put
+            for msg in messages:
+                if msg.type <= _DATA:
+                    put(msg)
+                else:
+                    self._control(msg)
 
     def eof_received(self) -> Optional[bool]:
         return False  # close our side too
@@ -201,14 +208,31 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             transport.resume_reading()
             self.sink.reapply_pause()
 
-    def feed_from_caller(self, data: bytes, put: Callable[[WSMessage], None]) -> bool:
+    def stop_lending(self) -> None:
+        """The lent socket is being closed by its borrower (loop thread): read it no more."""
+        self._lent = False
+
+    def feed_from_caller(
+        self, data: bytes, put: Callable[[WSMessage], None], ending: Optional[Callable[[WSMessage], None]] = None
+    ) -> bool:
         """Bytes a caller thread read from the lent socket, handled in that thread.
 
         Messages go to ``put``, pings are answered; False once a close frame
-        or a violation ended the input: the loop takes that from here.
+        or a violation ended the input: the loop acts on that message
+        (``control_from_caller``), sent there now or, if given, by ``ending``.
         """
         conn = self.conn
         assert conn is not None
+        with self._feed_lock:
+            return self._feed_from_caller(conn, data, put, ending)
+
+    def _feed_from_caller(
+        self,
+        conn: ClientConnection,
+        data: bytes,
+        put: Callable[[WSMessage], None],
+        ending: Optional[Callable[[WSMessage], None]],
+    ) -> bool:
         messages = conn.receive_data(data)
         if self.heartbeat is not None:
             self._last_recv = self.loop.time()  # monotonic: safe from any thread
@@ -224,9 +248,16 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 if not self.autoping:
                     put(msg)
             else:  # CLOSE or ERROR
-                self.loop.call_soon_threadsafe(self._control, msg)
+                if ending is None:
+                    self.loop.call_soon_threadsafe(self._control, msg)
+                else:
+                    ending(msg)
                 return False
         return True
+
+    def control_from_caller(self, msg: WSMessage) -> None:
+        """Loop thread: a close frame or a violation that a caller read on the lent socket."""
+        self._control(msg)
 
     # -- opening handshake -----------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
@@ -257,11 +288,12 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if parser.rest:
             self.data_received(parser.rest)
 
-    def adopt_handshake(self, result: HandshakeResult, rest: bytes = b"") -> None:
-        """The handshake was done on the socket before this protocol got it (before
-        ``connection_made``); ``rest`` is what came after the answer."""
+    def adopt_handshake(self, result: HandshakeResult, rest: bytes, sock: socket.socket) -> None:
+        """The handshake was done on the plain TCP ``sock`` before this protocol got it
+        (before ``connection_made``); ``rest`` is what came after the answer."""
         self._parser = None
         self._early = rest
+        self._direct_sock = sock
         self._handshake_done(result)
 
     def _handshake_done(self, result: HandshakeResult) -> None:
@@ -383,9 +415,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         True if this call started the close, False if it joined one already
         started or found the connection closed.
         """
-        check_sendable_code(code)
-        if len(reason) > MAX_REASON_BYTES:
-            raise ValueError(f"close reason is {len(reason)} bytes; at most {MAX_REASON_BYTES}")
+        check_close(code, reason)
         if self._closing is not None:
             await asyncio.shield(self._closing)
             return False
@@ -396,21 +426,32 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     async def _close(self, code: int, reason: bytes) -> bool:
         if self.take_back_reading is not None:
             self.take_back_reading()  # the server's close frame must be read by someone
-        conn = self.conn
         if self._fail_close_pending:
             self._send_fail_close()  # already failing: its code, not ours, goes out now
-        if self.lost.done() or conn is None or conn.close_sent is not None:
-            self.closed = True
-            self.sink.close(discard=True)
+        if not self.begin_close(code, reason):
             return False
+        timeout = self.close_timeout
+        return await self._finish_close(None if timeout is None else self.loop.time() + timeout)
+
+    def begin_close(self, code: int, reason: bytes) -> bool:
+        """Mark the connection closing and send our close frame (any thread).
+
+        False, with nothing sent, when the transport is gone (or given up on) or
+        a close frame already went out.
+        """
+        conn = self.conn
         self.closed = True
         self.sink.close(discard=True)
+        if self.lost.done() or conn is None or conn.close_sent is not None or conn.eof:
+            return False
         self._send_quietly(conn.send_close, code, reason)
+        return True
+
+    async def _finish_close(self, deadline: Optional[float]) -> bool:
+        """After our close frame: the server's, then TCP closed (by the server first, RFC 6455 §7.1.1)."""
         loop = self.loop
-        deadline = None if self.close_timeout is None else loop.time() + self.close_timeout
-        if not await wait_done(self._close_frame, self.close_timeout):
-            self.close_code = WSCloseCode.ABNORMAL_CLOSURE
-            self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
+        if not await wait_done(self._close_frame, None if deadline is None else max(0.0, deadline - loop.time())):
+            self.close_timed_out()
             self.abort()
             return True
         grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
@@ -418,6 +459,17 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             assert self.transport is not None
             self.transport.close()
         return True
+
+    def close_timed_out(self) -> None:
+        self.close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
+
+    def finish_close_later(self, deadline: Optional[float]) -> None:
+        """Loop thread: a close begun elsewhere (our frame is out) ends on the loop;
+        later close() calls join it. ``deadline`` is on the loop's clock."""
+        self.reclaim_reading()
+        if self._closing is None:
+            self._closing = self.loop.create_task(self._finish_close(deadline))
 
     # -- heartbeat ----------------------------------------------------------------
     def _start_heartbeat(self) -> None:

@@ -7,7 +7,7 @@ import os
 import platform
 import re
 import socket
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypedDict
 
@@ -140,7 +140,7 @@ class Options:
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> "Options":
-        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        names = _init_names(cls)
         for key in kwargs:
             if key not in names:
                 raise TypeError(f"unexpected keyword argument {key!r}")
@@ -226,6 +226,16 @@ class Options:
     @property
     def close_deadline(self) -> Optional[float]:
         return self.close_timeout if self.close_timeout is not None else self.timeout
+
+
+_names: Dict[type, "frozenset[str]"] = {}
+
+
+def _init_names(cls: Any) -> "frozenset[str]":
+    names = _names.get(cls)
+    if names is None:
+        names = _names[cls] = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+    return names
 
 
 def _pairs(value: Any, name: str) -> Iterable[Tuple[str, Any]]:

@@ -74,13 +74,12 @@ class TrackedProtocol(WebSocketProtocol):
 
     closed_by_user = False
 
-    async def close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> bool:
-        was_open = not self.closed
-        try:
-            return await super().close(code, reason)
-        finally:
-            if was_open and self._closing is not None:
-                self.closed_by_user = True
+    def begin_close(self, code: int, reason: bytes) -> bool:
+        # Every close of ours starts here, on the loop or in a sync caller's thread.
+        started = super().begin_close(code, reason)
+        if started:
+            self.closed_by_user = True
+        return started
 
 
 class Ending(enum.Enum):

@@ -52,6 +52,13 @@ def check_sendable_code(code: int) -> None:
         )
 
 
+def check_close(code: int, reason: bytes) -> None:
+    """What a close() may send: a sendable code and a reason that fits a control frame."""
+    check_sendable_code(code)
+    if len(reason) > MAX_REASON_BYTES:
+        raise ValueError(f"close reason is {len(reason)} bytes; at most {MAX_REASON_BYTES}")
+
+
 def parse_close_payload(payload: bytes) -> Tuple[int, str]:
     """Code and reason of a received close frame; an empty payload means 1005."""
     if not payload:

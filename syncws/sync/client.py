@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from typing import List, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
-from ..aio.client import adopt_websocket, open_websocket
+from ..aio.client import adopt_websocket, can_adopt, open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
@@ -47,35 +48,50 @@ def _open(
     started = time.monotonic()
     taken = abandoned = False
 
-    async def opening() -> None:
-        nonlocal taken
-        first = here[0] if here else None
-        if isinstance(first, Opened):
-            with handover:
-                if abandoned:
-                    return
-                taken = True
-            result = await adopt_websocket(
-                first.sock, (first.result, first.rest), first.hop, first.key, opts, make_queue,
-                protocol_class=protocol_class,
-            )
-        else:
-            result = await open_websocket(
-                target, opts, make_queue, protocol_class=protocol_class,
-                redirected=first, spent=time.monotonic() - started,
-            )
-        protocol = result[0]
+    def settle(protocol: WebSocketProtocol, result: HandshakeResult) -> None:
+        """Loop thread, once connected: lend reading to the caller, hand over."""
         direct = DirectReader.lend_at_start(protocol, queues[-1], runner.sweeper)
         with handover:
             if abandoned:
                 close_soon(protocol)
             else:
-                opened.append((protocol, result[1], direct))
+                opened.append((protocol, result, direct))
+
+    def adopting(done: "concurrent.futures.Future[None]") -> None:
+        nonlocal taken
+        first = here[0]
+        assert isinstance(first, Opened)
+        with handover:
+            if abandoned:
+                done.set_result(None)
+                return
+            taken = True
+        try:
+            protocol = adopt_websocket(
+                runner.loop, first.sock, (first.result, first.rest), first.hop, first.key, opts, make_queue,
+                protocol_class=protocol_class, lend=True,
+            )
+        except BaseException:
+            first.sock.close()
+            raise
+        settle(protocol, first.result)
+        done.set_result(None)
+
+    async def opening() -> None:
+        first = here[0] if here else None
+        assert not isinstance(first, Opened)
+        settle(*await open_websocket(
+            target, opts, make_queue, protocol_class=protocol_class,
+            redirected=first, spent=time.monotonic() - started,
+        ))
 
     try:
-        if opens_here(target, opts):
+        if opens_here(target, opts) and can_adopt(runner.loop):
             here.append(open_here(target, opts))
-        runner.run(opening(), what="connect()")
+        if here and isinstance(here[0], Opened):
+            runner.call(adopting, what="connect()")
+        else:
+            runner.run(opening(), what="connect()")
         protocol, result, direct = opened[0]
         # No local name holds the SyncWebSocket: if an interrupt lands as this
         # returns, the traceback keeps this frame alive but not the connection,

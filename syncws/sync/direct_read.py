@@ -28,10 +28,10 @@ import signal
 import threading
 import time
 from types import FrameType
-from typing import Any, Callable, Optional, Set, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
-from ..aio.blocking import in_main_thread
-from ..aio.connection import WebSocketProtocol
+from ..aio.blocking import SLICE, in_main_thread, interruptible
+from ..aio.connection import EOF_GRACE, WebSocketProtocol
 from ..aio.errors import ReceiveTimeout
 from ..protocol.messages import WSMessage
 from .message_queue import ThreadMessageQueue
@@ -54,6 +54,7 @@ SPIN = 0.02  # a receiver with nothing to read for this long gives the socket ba
 IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
 READ_SIZE = 65536  # below glibc's mmap threshold: a cheap allocation per read
 _SIGINT = int(signal.SIGINT)
+_SLICE_MS = int(SLICE * 1000)
 
 
 class DirectReader:
@@ -172,7 +173,6 @@ class DirectReader:
         now = time.monotonic()
         deadline = None if timeout is None else now + timeout
         spin_end = now + SPIN
-        main = in_main_thread()
         poll = self._poll.poll
         while True:
             if self.claimed:
@@ -189,11 +189,7 @@ class DirectReader:
                     return queue.take_nowait(), True
                 now = time.monotonic()
                 continue
-            if main:
-                with _HeldInterrupt():
-                    more = self._read_once()
-            else:
-                more = self._read_once()
+            more = _whole(self._read_once)
             msg = queue.take_nowait()
             if msg is not None:
                 return msg, not more
@@ -202,7 +198,7 @@ class DirectReader:
             now = time.monotonic()
             spin_end = now + SPIN
 
-    def _read_once(self) -> bool:
+    def _read_once(self, ending: Optional[Callable[[WSMessage], None]] = None) -> bool:
         """Read what is there and queue its messages; False when the loop must take over."""
         try:
             data = self._sock.recv(READ_SIZE)
@@ -214,7 +210,133 @@ class DirectReader:
             return False
         if not data:
             return False  # end of stream: the loop reads it again and closes
-        return self._proto.feed_from_caller(data, self._queue.put_direct)
+        return self._proto.feed_from_caller(data, self._queue.put_direct, ending)
+
+
+    # -- closing in the caller's thread ------------------------------------------------
+    def close_here(self, code: int, reason: bytes) -> Optional[bool]:
+        """Our closing handshake, run in this thread on the lent socket: send our close
+        frame, read until the server's, then until it closes TCP (RFC 6455 §7.1.1),
+        as the loop would (``WebSocketProtocol._close``) but without a turn of it per
+        step. None when the loop has to do it (not lent, busy, or closing already).
+        """
+        proto = self._proto
+        with self._lock:
+            if not self.lent or self.active or self.returning or self.claimed or proto.closed:
+                return None
+            self.active = True
+        claimed = [False]
+        finished = False
+        endings: List[WSMessage] = []  # the close frame (or violation) read here, for the loop
+        timeout = proto.close_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            try:
+                self._queue.start_receiving(claimed)
+            except RuntimeError:
+                return None
+            if not _whole(proto.begin_close, code, reason):  # marked closing and frame sent, or neither
+                return False
+            ended = self._read_until_end(deadline, endings.append)
+            conn = proto.conn
+            assert conn is not None
+            if not ended:
+                proto.close_timed_out()
+            elif conn.close_received is not None or conn.reader.error is not None:
+                grace = EOF_GRACE if deadline is None else min(EOF_GRACE, deadline - time.monotonic())
+                self._read_until_end(time.monotonic() + max(0.0, grace))
+            self._end_close(endings, cut=not ended)
+            finished = True
+            return True
+        finally:
+            if claimed[0]:
+                self._queue.stop_receiving()
+            if finished:
+                pass
+            elif _closing(proto):  # interrupted once closing began: the loop carries it through
+                left = None if deadline is None else deadline - time.monotonic()
+                self._loop.call_soon_threadsafe(self._close_on_loop, code, reason, left, endings)
+            else:
+                with self._lock:
+                    self.active = False
+
+    def _read_until_end(
+        self, deadline: Optional[float], ending: Optional[Callable[[WSMessage], None]] = None
+    ) -> bool:
+        """Read and handle input until it ends (close frame, violation, EOF); False at ``deadline``."""
+        poll = self._poll.poll
+        main = in_main_thread()
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            wait = -1 if left is None else int(left * 1000) + 1
+            if main:  # see aio/blocking.py: a pending Ctrl-C is seen at the next slice
+                wait = _SLICE_MS if wait < 0 else min(wait, _SLICE_MS)
+            if not poll(wait):
+                continue
+            if not _whole(self._read_once, ending):
+                return True
+
+    def _end_close(self, endings: List[WSMessage], cut: bool) -> None:
+        """Close (or cut) TCP on the loop, and wait until it is done there."""
+        done = threading.Event()
+
+        def end() -> None:
+            self._stop_lending()
+            proto = self._proto
+            for msg in endings:
+                proto.control_from_caller(msg)
+            if proto.lost.done():
+                done.set()
+                return
+            transport = proto.transport
+            if transport is None or transport.get_write_buffer_size():
+                proto.lost.add_done_callback(lambda _: done.set())  # after the flush, whenever
+            else:
+                # Nothing left to write: closing schedules connection_lost for the next turn,
+                # and this runs right after it (a done-callback would take one more turn).
+                self._loop.call_soon(done.set)
+            if cut:
+                proto.abort()
+            elif transport is not None:
+                transport.close()
+
+        self._loop.call_soon_threadsafe(end)
+        interruptible(done.wait, None)
+
+    def _close_on_loop(self, code: int, reason: bytes, left: Optional[float], endings: List[WSMessage]) -> None:
+        self._stop_lending(resume=True)
+        proto = self._proto
+        for msg in endings:
+            proto.control_from_caller(msg)
+        conn = proto.conn
+        if conn is not None and conn.close_sent is None:  # marked closing, frame not sent yet
+            self._loop.create_task(proto.close(code, reason))
+        else:
+            proto.finish_close_later(None if left is None else self._loop.time() + max(0.0, left))
+
+    def _stop_lending(self, resume: bool = False) -> None:
+        """Loop thread: the caller is done with the socket; the loop reads it again if ``resume``."""
+        with self._lock:
+            self.lent = self.active = self.returning = False
+        self._sweeper.discard(self)
+        if resume:
+            self._proto.reclaim_reading()
+        else:
+            self._proto.stop_lending()
+
+
+def _whole(fn: Callable[..., bool], *args: Any) -> bool:
+    """``fn(*args)`` with Ctrl-C held back until it returns (main thread; elsewhere none lands)."""
+    if not in_main_thread():
+        return fn(*args)
+    with _HeldInterrupt():
+        return fn(*args)
+
+
+def _closing(proto: WebSocketProtocol) -> bool:
+    return proto.closed
 
 
 class _HeldInterrupt:

@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
 from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, control_payload, expect
-from ..protocol.close_codes import WSCloseCode
+from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
@@ -131,6 +131,13 @@ class SyncWebSocket(ConnectionView):
         """Run the closing handshake (bounded by close_timeout); False if already closed."""
         self._check_process()
         reason = control_payload(message)
+        check_close(code, reason)
+        direct = self._direct
+        if direct is not None:
+            self._runner.check_caller("close()")
+            started = direct.close_here(code, reason)  # on the lent socket, in this thread
+            if started is not None:
+                return started
         return self._runner.run(self._close(code, reason), what="close()")
 
     async def _close(self, code: int, reason: bytes) -> bool:

@@ -76,6 +76,7 @@ def main_blocked_in(*callers: str) -> Callable[[], bool]:
             or thread_at(main, "_acquire_signal", "_signal.acquire(")
             or thread_at(main, "_read", "if not poll(")  # receiving on a socket lent by the loop
             or thread_at(main, "_read_answer", "sock.recv(")  # connect(): the handshake answer
+            or thread_at(main, "_read_until_end", "if not poll(")  # close() on a lent socket
         )
         return at_wait and thread_blocked_in(main, callers)
 

@@ -149,11 +149,11 @@ def test_ctrl_c_while_reading_a_lent_socket_loses_nothing(ws_url: str, monkeypat
     feed = WebSocketProtocol.feed_from_caller
     fired: List[bool] = []
 
-    def feed_with_ctrl_c(self: WebSocketProtocol, data: bytes, put: Any) -> bool:
+    def feed_with_ctrl_c(self: WebSocketProtocol, data: bytes, *args: Any) -> bool:
         if not fired:
             fired.append(True)
             signal.raise_signal(signal.SIGINT)  # its handler runs at the next bytecode boundary
-        return feed(self, data, put)
+        return feed(self, data, *args)
 
     with syncws.connect(ws_url, compress=0) as ws:
         _round_trip(ws, "lend")
@@ -165,3 +165,35 @@ def test_ctrl_c_while_reading_a_lent_socket_loses_nothing(ws_url: str, monkeypat
         monkeypatch.undo()
         assert ws.receive_str(timeout=10) == "kept"
         _round_trip(ws, "still in step")
+
+
+def test_pipelined_messages_keep_their_order(ws_url: str) -> None:
+    """The loop and the caller take turns reading (lend, take back, lend...), and a woken
+    receiver reads again while the loop still queues the rest of its read: the messages of
+    one read are queued before those of the next, whoever read them. Many threads at once
+    make the interleavings likely."""
+    failures: List[str] = []
+
+    def one(idx: int) -> None:
+        try:
+            with syncws.connect(ws_url, compress=0) as ws:
+                window, total = 32, 1_500
+                sent = received = 0
+                while received < total:
+                    while sent < total and sent - received < window:
+                        ws.send_str(str(sent))
+                        sent += 1
+                    got = ws.receive_str(timeout=20)
+                    if got != str(received):
+                        failures.append(f"conn {idx}: got {got} instead of {received}")
+                        return
+                    received += 1
+        except Exception as exc:  # reported below
+            failures.append(f"conn {idx}: {exc!r}")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
