@@ -46,6 +46,15 @@ def _read_buffer() -> memoryview:
 
 
 class WebSocketProtocol(asyncio.BufferedProtocol):
+    # Slots: one of these per connection, with more attributes than a dict shares keys for.
+    __slots__ = (
+        "__weakref__", "_close_frame", "_closing", "_compress", "_direct_sock", "_early",
+        "_fail_close_pending", "_fail_timer", "_feed_lock", "_heartbeat_timer", "_key", "_last_recv",
+        "_lent", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_timer",
+        "_view", "autoclose", "autoping", "caller_read_error", "close_code", "close_timeout", "closed",
+        "conn", "exception", "handshake", "heartbeat", "loop", "lost", "sink", "take_back_reading",
+        "transport", "url", "writer",
+    )
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,

@@ -36,7 +36,8 @@ class FrameWriter:
         self._sock: Optional[socket.socket] = None  # see allow_direct()
         self.high_water = high_water
         self._lock = threading.RLock()
-        self._space = threading.Condition(self._lock)  # sync senders wait here
+        # Sync senders wait here; made on first need (its deque is most of a writer's memory).
+        self._space: Optional[threading.Condition] = None
         self._queue: List[bytes] = []
         self._queued = 0
         self._flush_scheduled = False
@@ -115,7 +116,7 @@ class FrameWriter:
             self._queued = 0
             self._transport.write(data)
             self._transport_size = self._transport.get_write_buffer_size()
-            if not self._transport_size:
+            if not self._transport_size and self._space is not None:
                 self._space.notify_all()
 
     # -- flow control -------------------------------------------------------
@@ -133,7 +134,8 @@ class FrameWriter:
             self._wake()
 
     def _wake(self) -> None:
-        self._space.notify_all()
+        if self._space is not None:
+            self._space.notify_all()
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
@@ -148,6 +150,8 @@ class FrameWriter:
             while self.buffered > self.high_water:
                 if self.error is not None:
                     raise self._closed_error()
+                if self._space is None:
+                    self._space = threading.Condition(self._lock)
                 if not interruptible(self._space.wait, timeout):
                     return False
             return True
