@@ -14,7 +14,7 @@ from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector
+from .connector import DIRECT, Route, TCPConnector, can_adopt, connect_now
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
@@ -113,23 +113,8 @@ def adopt_websocket(
     result, rest = handshake
     protocol.adopt_handshake(result, rest, sock)
     protocol.url = hop.url.url
-    # asyncio's own factory, with a stand-in for the connection_made it schedules:
-    # ours is connected now, in this turn.
-    transport = loop._make_socket_transport(sock, _StandIn())  # type: ignore[attr-defined]
-    transport.set_protocol(protocol)
-    if lend:
-        transport.pause_reading()  # before its reader is even registered
-    protocol.connection_made(transport)
+    connect_now(loop, sock, protocol, paused=lend)
     return protocol
-
-
-class _StandIn(asyncio.Protocol):
-    """Receives the transport's scheduled connection_made, and nothing else."""
-
-
-def can_adopt(loop: asyncio.AbstractEventLoop) -> bool:
-    """``adopt_websocket`` uses asyncio's own transport factory (selector and proactor loops)."""
-    return hasattr(loop, "_make_socket_transport")
 
 
 async def open_websocket(
