@@ -503,6 +503,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if conn.close_sent is None and self._pong_timer is None:
             self._send_quietly(conn.send_ping, b"")
             self._pong_timer = self.loop.call_later(heartbeat / 2, self._pong_missing)
+            if self.take_back_reading is not None:
+                self.take_back_reading()  # someone must read the pong, even if nobody receives
         self._heartbeat_timer = self.loop.call_later(heartbeat, self._heartbeat_tick)
 
     def _cancel_pong_timer(self) -> None:

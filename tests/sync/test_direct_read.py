@@ -197,3 +197,29 @@ def test_pipelined_messages_keep_their_order(ws_url: str) -> None:
     for t in threads:
         t.join(60)
     assert failures == []
+
+
+def test_heartbeat_pongs_are_read_while_nobody_receives(raw_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A heartbeat ping takes the socket back, so its pong is read even if the application
+    is not receiving and the pong is due before the idle take-back (made 60 s here)."""
+    monkeypatch.setattr(direct_read, "IDLE", 60.0)
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        _, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))  # the echo that gets the socket lent
+        for _ in range(5):
+            opcode, _, payload = await peer.read_frame()
+            assert opcode == 9
+            peer.send(frame(10, payload))
+        peer.send(frame(1, b"five pongs"))
+        await peer.read_close()
+        peer.send(frame(8, (1000).to_bytes(2, "big")))
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0, heartbeat=0.2) as ws:
+        _round_trip(ws, "lend")
+        wait_until(lambda: ws._queue.ready, what="the server's message after five heartbeats")
+        msg = ws.receive(timeout=10)
+        assert (msg.type, msg.data) == (syncws.WSMsgType.TEXT, "five pongs"), ws.exception()
+    assert ws.close_code == 1000
