@@ -16,44 +16,29 @@ blocked receiver (it is running then anyway), and takes the socket back:
   are answered while the application is busy elsewhere.
 
 Bytes taken off the socket are never lost to Ctrl-C: in the main thread the
-read and the parse run with SIGINT's handler held back (``_HeldInterrupt``),
+read and the parse run with SIGINT's handler held back (``held_interrupt``),
 and the interrupt is raised once the messages are safely queued.
 """
 
 from __future__ import annotations
 
-import importlib
 import select
-import signal
 import threading
 import time
-from types import FrameType
 from typing import Any, Callable, List, Optional, Set, Tuple
 
 from ..aio.blocking import SLICE, in_main_thread, interruptible
 from ..aio.connection import EOF_GRACE, WebSocketProtocol
 from ..aio.errors import ReceiveTimeout
 from ..protocol.messages import WSMessage
+from .held_interrupt import whole
 from .message_queue import ThreadMessageQueue
 
 __all__ = ["DirectReader", "Sweeper", "SPIN", "IDLE"]
 
-
-def _raw_signal() -> Any:
-    """CPython's C module: signal.signal/getsignal wrap it in enum conversions costing 10x the call."""
-    try:
-        return importlib.import_module("_signal")
-    except ImportError:  # pragma: no cover - other interpreters
-        return signal
-
-
-_get_handler: Callable[[int], Any] = _raw_signal().getsignal
-_set_handler: Callable[[int, Any], Any] = _raw_signal().signal
-
 SPIN = 0.02  # a receiver with nothing to read for this long gives the socket back
 IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
 READ_SIZE = 65536  # below glibc's mmap threshold: a cheap allocation per read
-_SIGINT = int(signal.SIGINT)
 _SLICE_MS = int(SLICE * 1000)
 
 
@@ -189,7 +174,7 @@ class DirectReader:
                     return queue.take_nowait(), True
                 now = time.monotonic()
                 continue
-            more = _whole(self._read_once)
+            more = whole(self._read_once)
             msg = queue.take_nowait()
             if msg is not None:
                 return msg, not more
@@ -235,7 +220,7 @@ class DirectReader:
                 self._queue.start_receiving(claimed)
             except RuntimeError:
                 return None
-            if not _whole(proto.begin_close, code, reason):  # marked closing and frame sent, or neither
+            if not whole(proto.begin_close, code, reason):  # marked closing and frame sent, or neither
                 return False
             ended = self._read_until_end(deadline, endings.append)
             conn = proto.conn
@@ -275,7 +260,7 @@ class DirectReader:
                 wait = _SLICE_MS if wait < 0 else min(wait, _SLICE_MS)
             if not poll(wait):
                 continue
-            if not _whole(self._read_once, ending):
+            if not whole(self._read_once, ending):
                 return True
 
     def _end_close(self, endings: List[WSMessage], cut: bool) -> None:
@@ -327,47 +312,8 @@ class DirectReader:
             self._proto.stop_lending()
 
 
-def _whole(fn: Callable[..., bool], *args: Any) -> bool:
-    """``fn(*args)`` with Ctrl-C held back until it returns (main thread; elsewhere none lands)."""
-    if not in_main_thread():
-        return fn(*args)
-    with _HeldInterrupt():
-        return fn(*args)
-
-
 def _closing(proto: WebSocketProtocol) -> bool:
     return proto.closed
-
-
-class _HeldInterrupt:
-    """Hold SIGINT's Python handler back for a few lines (main thread only), then run it.
-
-    Restores the handler before looking for a held signal, so one that
-    lands in between runs through the real handler at once: none is lost.
-    """
-
-    __slots__ = ("_held", "_previous")
-
-    def __init__(self) -> None:
-        self._previous: Any = None
-        self._held: Optional[FrameType] = None
-
-    def _hold(self, signum: int, frame: Optional[FrameType]) -> None:
-        self._held = frame
-
-    def __enter__(self) -> None:
-        previous = _get_handler(_SIGINT)
-        if callable(previous):  # else ignored, default or not Python's: no exception to hold back
-            self._previous = previous
-            _set_handler(_SIGINT, self._hold)
-
-    def __exit__(self, *exc_info: object) -> None:
-        previous = self._previous
-        if previous is None:
-            return
-        _set_handler(_SIGINT, previous)
-        if self._held is not None:
-            previous(_SIGINT, self._held)
 
 
 class Sweeper:
