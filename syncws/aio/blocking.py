@@ -14,7 +14,6 @@ faces) and the sync facade both block callers this way.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -24,12 +23,10 @@ __all__ = ["SLICE", "in_main_thread", "interruptible", "wait_future"]
 # Longest a pending Ctrl-C waits in the main thread.
 SLICE = 0.05
 
-_main_ident = threading.main_thread().ident
-
 
 def in_main_thread() -> bool:
     """The thread where CPython runs signal handlers (and so raises KeyboardInterrupt)."""
-    return threading.get_ident() == _main_ident
+    return threading.get_ident() == threading.main_thread().ident  # follows fork()
 
 
 def interruptible(wait: Callable[[Optional[float]], bool], timeout: Optional[float]) -> bool:
@@ -38,7 +35,7 @@ def interruptible(wait: Callable[[Optional[float]], bool], timeout: Optional[flo
     ``wait`` is a timed wait such as ``condition.wait`` (None: no limit);
     the result is its last answer.
     """
-    if threading.get_ident() != _main_ident:
+    if not in_main_thread():
         return wait(None if timeout is None else max(timeout, 0.0))
     if timeout is None:
         while not wait(SLICE):
@@ -67,11 +64,3 @@ def wait_future(future: "concurrent.futures.Future[Any]", timeout: Optional[floa
 
     return interruptible(done, timeout)
 
-
-def _reset_after_fork() -> None:
-    global _main_ident
-    _main_ident = threading.main_thread().ident
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -313,6 +313,7 @@ class DirectReader:
 
 
 def _closing(proto: WebSocketProtocol) -> bool:
+    """Read ``closed`` afresh (it may have changed since the caller last looked)."""
     return proto.closed
 
 
