@@ -53,23 +53,33 @@ def encode_frame(
     return mask_frame(head + key, payload, key)
 
 
-# Mask keys come from ``secrets`` 4 KiB at a time: one getrandom() call per
-# 1,024 frames instead of one per frame. The pool is per thread, and a forked
-# child starts a new one so it never repeats its parent's keys.
-_POOL_SIZE = 4096
+# Mask keys come from ``secrets`` in batches: one getrandom() call per batch
+# instead of one per frame. The pool is per thread, and a forked child starts
+# a new one so it never repeats its parent's keys. A thread's first batch is
+# small and each refill doubles it up to 4 KiB, so the many threads that each
+# send a few frames do not each hold 4 KiB, and a busy sender still draws
+# 1,024 keys a call.
+_FIRST_BATCH = 64
+_MAX_BATCH = 4096
 _pool = threading.local()
 _generation = 0
 
 
 def _mask_key() -> bytes:
     pool = _pool
-    pos = getattr(pool, "pos", _POOL_SIZE)
-    if pos >= _POOL_SIZE or pool.generation != _generation:
-        pool.keys = secrets.token_bytes(_POOL_SIZE)
-        pool.generation = _generation
-        pos = 0
+    pos = getattr(pool, "pos", None)
+    if pos is None or pos >= len(pool.keys) or pool.generation != _generation:
+        pos = _refill(pool)
     pool.pos = pos + 4
     return pool.keys[pos : pos + 4]  # type: ignore[no-any-return]
+
+
+def _refill(pool: threading.local) -> int:
+    fresh = getattr(pool, "generation", None) != _generation
+    pool.size = _FIRST_BATCH if fresh else min(pool.size * 2, _MAX_BATCH)
+    pool.keys = secrets.token_bytes(pool.size)
+    pool.generation = _generation
+    return 0
 
 
 def _new_generation() -> None:

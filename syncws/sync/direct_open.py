@@ -25,10 +25,10 @@ from ..aio.options import Options
 from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, new_key, validate_response
 from ..protocol.url import WSURL
+from .direct_read import READ_SIZE  # small reads stay out of malloc's per-thread arenas
 
 __all__ = ["Opened", "open_here", "opens_here"]
 
-READ_SIZE = 65536
 
 
 class Opened(NamedTuple):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import select
 import threading
 import time
+from _thread import LockType
 from typing import Any, Callable, List, Optional, Set, Tuple
 
 from ..aio.blocking import SLICE, in_main_thread, interruptible
@@ -38,7 +39,14 @@ __all__ = ["DirectReader", "Sweeper", "SPIN", "IDLE"]
 
 SPIN = 0.02  # a receiver with nothing to read for this long gives the socket back
 IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
-READ_SIZE = 65536  # below glibc's mmap threshold: a cheap allocation per read
+# A read allocates its whole size up front. Reads start small enough for
+# Python's own small-object allocator (with the bytes header, under 512 bytes):
+# larger ones come from malloc, whose per-thread arenas grew by about 5 KiB
+# per connection with 200 threads receiving at once (S5). A read that fills
+# its buffer makes the next one 4 times larger, up to MAX_READ_SIZE (below
+# glibc's mmap threshold); one that uses less than a quarter makes it smaller.
+READ_SIZE = 448
+MAX_READ_SIZE = 65536
 _SLICE_MS = int(SLICE * 1000)
 
 
@@ -61,6 +69,7 @@ class DirectReader:
         self.returning = False
         self.claimed = False
         self.idle_since = 0.0
+        self._read_size = READ_SIZE
         queue.on_receiver_woken = self._lend
         proto.take_back_reading = self.reclaim
 
@@ -185,8 +194,9 @@ class DirectReader:
 
     def _read_once(self, ending: Optional[Callable[[WSMessage], None]] = None) -> bool:
         """Read what is there and queue its messages; False when the loop must take over."""
+        size = self._read_size
         try:
-            data = self._sock.recv(READ_SIZE)
+            data = self._sock.recv(size)
         except (BlockingIOError, InterruptedError):
             return True
         except OSError as exc:  # reset, or the loop closed the socket under us
@@ -195,6 +205,11 @@ class DirectReader:
             return False
         if not data:
             return False  # end of stream: the loop reads it again and closes
+        n = len(data)
+        if n == size:
+            self._read_size = min(size * 4, MAX_READ_SIZE)
+        elif n * 4 <= size:
+            self._read_size = max(size // 4, READ_SIZE)
         return self._proto.feed_from_caller(data, self._queue.put_direct, ending)
 
 
@@ -245,6 +260,25 @@ class DirectReader:
                 with self._lock:
                     self.active = False
 
+    def borrow(self) -> bool:
+        """Ask the loop for the socket (one hop), so that close() runs in this thread; False
+        if the loop keeps it (closing, or the input ended). Closing on the loop would
+        spread over several turns and hold a task and futures meanwhile. If an
+        interrupt cuts the wait short, the socket is lent to nobody until the sweeper
+        takes it back."""
+        lent = threading.Lock()
+        lent.acquire()
+
+        def lend() -> None:
+            try:
+                self._lend()
+            finally:
+                lent.release()
+
+        self._loop.call_soon_threadsafe(lend)
+        interruptible(_acquiring(lent), None)
+        return self.lent
+
     def _read_until_end(
         self, deadline: Optional[float], ending: Optional[Callable[[WSMessage], None]] = None
     ) -> bool:
@@ -265,7 +299,9 @@ class DirectReader:
 
     def _end_close(self, endings: List[WSMessage], cut: bool) -> None:
         """Close (or cut) TCP on the loop, and wait until it is done there."""
-        done = threading.Event()
+        finished = threading.Lock()  # lighter than an Event: many threads may close at once
+        finished.acquire()
+        release = finished.release  # called exactly once, below
 
         def end() -> None:
             self._stop_lending()
@@ -273,22 +309,22 @@ class DirectReader:
             for msg in endings:
                 proto.control_from_caller(msg)
             if proto.lost.done():
-                done.set()
+                release()
                 return
             transport = proto.transport
             if transport is None or transport.get_write_buffer_size():
-                proto.lost.add_done_callback(lambda _: done.set())  # after the flush, whenever
+                proto.lost.add_done_callback(lambda _: release())  # after the flush, whenever
             else:
                 # Nothing left to write: closing schedules connection_lost for the next turn,
                 # and this runs right after it (a done-callback would take one more turn).
-                self._loop.call_soon(done.set)
+                self._loop.call_soon(release)
             if cut:
                 proto.abort()
             elif transport is not None:
                 transport.close()
 
         self._loop.call_soon_threadsafe(end)
-        interruptible(done.wait, None)
+        interruptible(_acquiring(finished), None)
 
     def _close_on_loop(self, code: int, reason: bytes, left: Optional[float], endings: List[WSMessage]) -> None:
         self._stop_lending(resume=True)
@@ -310,6 +346,11 @@ class DirectReader:
             self._proto.reclaim_reading()
         else:
             self._proto.stop_lending()
+
+
+def _acquiring(lock: LockType) -> Callable[[Optional[float]], bool]:
+    """A wait for ``interruptible``: acquire the lock the loop will release."""
+    return lambda seconds: lock.acquire(True, -1 if seconds is None else seconds)
 
 
 def _closing(proto: WebSocketProtocol) -> bool:

@@ -136,6 +136,8 @@ class SyncWebSocket(ConnectionView):
         if direct is not None:
             self._runner.check_caller("close()")
             started = direct.close_here(code, reason)  # on the lent socket, in this thread
+            if started is None and direct.borrow():
+                started = direct.close_here(code, reason)
             if started is not None:
                 return started
         return self._runner.run(self._close(code, reason), what="close()")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 
 import pytest
 
@@ -84,6 +85,32 @@ def test_mask_key_comes_from_secrets_and_is_applied(monkeypatch: pytest.MonkeyPa
         monkeypatch.undo()
         for _ in range(2049):  # leave no predictable key behind for later tests
             encode_frame(Opcode.TEXT, b"")
+
+
+def test_mask_key_batches_start_small_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread that sends a few frames holds a few keys, not 4 KiB of them (S5's memory)."""
+    sizes: list[int] = []
+    real = frames.secrets.token_bytes
+
+    def token_bytes(n: int) -> bytes:
+        sizes.append(n)
+        return real(n)
+
+    monkeypatch.setattr(frames.secrets, "token_bytes", token_bytes)
+
+    def send(frames_to_send: int) -> None:
+        for _ in range(frames_to_send):
+            encode_frame(Opcode.TEXT, b"x")
+
+    worker = threading.Thread(target=send, args=(16,))
+    worker.start()
+    worker.join()
+    assert sizes == [64]  # 16 keys from one small batch
+    sizes.clear()
+    worker = threading.Thread(target=send, args=(3000,))
+    worker.start()
+    worker.join()
+    assert sizes == [64, 128, 256, 512, 1024, 2048, 4096, 4096]
 
 
 def test_fresh_mask_per_frame() -> None:

@@ -224,3 +224,57 @@ def test_heartbeat_pongs_are_read_while_nobody_receives(raw_server: Any, monkeyp
         msg = ws.receive(timeout=10)
         assert (msg.type, msg.data) == (syncws.WSMsgType.TEXT, "five pongs"), ws.exception()
     assert ws.close_code == 1000
+
+
+def test_close_after_idle_takes_the_socket_back_and_closes_here(
+    raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop took an idle socket back; close() borrows it for one hop and runs the
+    closing handshake in this thread, not as a task with futures on the loop."""
+    ran_here: List[Any] = []
+    real_close_here = direct_read.DirectReader.close_here
+
+    def close_here(self: direct_read.DirectReader, code: int, reason: bytes) -> Any:
+        started = real_close_here(self, code, reason)
+        ran_here.append(started)
+        return started
+
+    monkeypatch.setattr(direct_read.DirectReader, "close_here", close_here)
+    seen: List[Any] = []
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        _, _, payload = await peer.read_frame()
+        peer.send(frame(1, payload))
+        seen.append(await peer.read_close())
+        peer.send(frame(8, (1000).to_bytes(2, "big") + b"bye"))
+
+    server = raw_server(script)
+    ws = syncws.connect(server.url, compress=0)
+    _round_trip(ws, "lend")
+    wait_until(lambda: not _lent(ws), what="the loop to take the idle socket back")
+    assert ws.close(code=4000, message=b"done") is True
+    assert ran_here == [None, True]  # not lent at first; lent after one hop, closed here
+    assert seen == [(4000, b"done")]
+    assert ws.close_code == 1000 and ws.exception() is None
+    assert ws._proto.lost.done()
+
+
+@pytest.mark.parametrize("sizes", [[1 << 20, 5, 3000, 1 << 20, 1], [100] * 50 + [70000, 2]])
+def test_read_sizes_adapt_and_lose_nothing(ws_url: str, sizes: List[int]) -> None:
+    """Reads start under pymalloc's limit, grow while they fill, shrink when they do not."""
+    with syncws.connect(ws_url, compress=0, max_msg_size=2 << 20) as ws:
+        _round_trip(ws, "lend")
+        reader = ws._direct
+        assert reader is not None and reader.lent
+        grown = []
+        for i, n in enumerate(sizes):
+            payload = bytes([i % 251]) * n
+            ws.send_bytes(payload)
+            assert ws.receive_bytes(timeout=10) == payload
+            grown.append(reader._read_size)
+        for _ in range(8):
+            _round_trip(ws)  # small messages bring the read size back down
+        assert reader._read_size == direct_read.READ_SIZE
+    if sizes[0] == 1 << 20:
+        assert grown[0] == direct_read.MAX_READ_SIZE
