@@ -13,13 +13,13 @@ import concurrent.futures
 import os
 import signal
 import threading
-import weakref
 from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
 
 from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
 from .direct_read import Sweeper
+from .registry import Registry
 
 __all__ = ["LoopThread", "get_loop_thread", "EXIT_CLOSE_TIMEOUT"]
 
@@ -39,7 +39,7 @@ class LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.pid = os.getpid()
-        self.connections: "weakref.WeakSet[WebSocketProtocol]" = weakref.WeakSet()
+        self.connections: "Registry[WebSocketProtocol]" = Registry()
         self.sweeper = Sweeper(self.loop)
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
@@ -124,13 +124,13 @@ class LoopThread:
 
         async def close_everything() -> None:
             tasks: list[Awaitable[bool]] = []
-            for proto in list(self.connections):
+            for proto in self.connections.snapshot():
                 if not proto.lost.done():
                     proto.close_timeout = timeout
                     tasks.append(proto.close(WSCloseCode.GOING_AWAY))
             if tasks:
                 await asyncio.wait([asyncio.ensure_future(t) for t in tasks], timeout=timeout)
-            for proto in list(self.connections):
+            for proto in self.connections.snapshot():
                 proto.abort()
 
         try:
