@@ -48,11 +48,11 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_close_frame", "_closing", "_compress", "_direct_sock", "_early",
+        "__weakref__", "_adopted", "_close_frame", "_closing", "_compress", "_direct_sock", "_early",
         "_fail_close_pending", "_fail_timer", "_feed_lock", "_heartbeat_timer", "_key", "_last_recv",
         "_lent", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_timer",
         "_view", "autoclose", "autoping", "caller_read_error", "close_code", "close_timeout", "closed",
-        "conn", "exception", "handshake", "heartbeat", "loop", "lost", "sink", "take_back_reading",
+        "conn", "ensure_transport", "exception", "handshake", "heartbeat", "loop", "lost", "sink", "take_back_reading",
         "transport", "url", "writer",
     )
     def __init__(
@@ -103,6 +103,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._feed_lock = threading.Lock()  # orders the messages of the loop's reads and a caller's
         self._early = b""  # frames that came with a handshake answer read elsewhere
         self._direct_sock: Optional[socket.socket] = None
+        self._adopted: Optional[HandshakeResult] = None  # see adopt_lent
+        # Set by adopt_lent's owner; called (loop thread) before anything needs the transport.
+        self.ensure_transport: Optional[Callable[[], None]] = None
         self.caller_read_error: Optional[OSError] = None
         # Set by whoever borrowed reading; called (loop thread) when closing needs it back.
         self.take_back_reading: Optional[Callable[[], None]] = None
@@ -111,13 +114,21 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.writer = FrameWriter(self.loop, transport)
+        self.ensure_transport = None
+        if self.writer is None:
+            self.writer = FrameWriter(self.loop, transport)
+        else:  # built by adopt_lent
+            self.writer.attach(transport)
         if self._paused_early:
             self.writer.pause_writing()
         self.sink.attach(transport.pause_reading, self._resume_reading)
         if self.conn is not None:  # the handshake was done before the transport existed
             self.writer.allow_direct(self._direct_sock)
             self._hook_abandon()
+            adopted, self._adopted = self._adopted, None
+            if adopted is not None:
+                self.handshake.set_result(adopted)
+                self._start_heartbeat()
             rest, self._early = self._early, b""
             if rest:
                 self.data_received(rest)
@@ -211,6 +222,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """Read here again (loop thread); the queue's own pause still holds."""
         if not self._lent:
             return
+        self._need_transport()
         self._lent = False
         transport = self.transport
         if transport is not None and not transport.is_closing():
@@ -305,10 +317,45 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._direct_sock = sock
         self._handshake_done(result)
 
+    def adopt_lent(self, result: HandshakeResult, sock: socket.socket) -> None:
+        """Like ``adopt_handshake`` with nothing after the answer, but in the caller thread
+        that did the handshake, before the loop knows this protocol. That thread goes
+        on reading and writing ``sock`` itself; the loop gives it a transport only when
+        it needs one (``ensure_transport``, then ``connection_made``, which also starts
+        the heartbeat and settles the handshake future), or never, if the connection
+        closes first (``finish_detached``)."""
+        self._parser = None
+        self._direct_sock = sock
+        self.conn = self._new_conn(result)
+        self._adopted = result
+        self.writer = FrameWriter(self.loop, None)
+        self.writer.allow_direct(sock)
+        self._hook_abandon()
+        self._lent = True
+
+    def finish_detached(self, exc: Optional[BaseException] = None) -> None:
+        """Loop thread: an ``adopt_lent`` connection that never got a transport has ended
+        (closed in its caller's thread, or ``exc``: no transport could be made, which
+        loses the connection); settle the futures and the rest as ``connection_lost``."""
+        adopted, self._adopted = self._adopted, None
+        if adopted is not None and not self.handshake.done():
+            self.handshake.set_result(adopted)
+        self.ensure_transport = None
+        if exc is not None and self._direct_sock is not None:
+            self._direct_sock.close()
+        self.connection_lost(exc)
+
     def _handshake_done(self, result: HandshakeResult) -> None:
-        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        self.conn = self._new_conn(result)
         self.handshake.set_result(result)
         self._start_heartbeat()
+
+    def _new_conn(self, result: HandshakeResult) -> ClientConnection:
+        return ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+
+    def _need_transport(self) -> None:
+        if self.transport is None and self.ensure_transport is not None:
+            self.ensure_transport()
 
     def _hook_abandon(self) -> None:
         assert self.conn is not None
@@ -410,10 +457,12 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     def _abort_later(self, delay: Optional[float]) -> None:
         """Give the server ``delay`` seconds to close TCP, then cut it (None: no limit)."""
+        self._need_transport()
         if delay is not None and self._timer is None and self.transport is not None and not self.lost.done():
             self._timer = self.loop.call_later(delay, self.abort)
 
     def abort(self) -> None:
+        self._need_transport()
         if self.transport is not None:
             self.transport.abort()
 
@@ -464,8 +513,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.abort()
             return True
         grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
-        if not await wait_done(self.lost, grace):
-            assert self.transport is not None
+        if not await wait_done(self.lost, grace) and self.transport is not None:
             self.transport.close()
         return True
 

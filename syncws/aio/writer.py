@@ -27,12 +27,14 @@ class FrameWriter:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        transport: asyncio.Transport,
+        transport: Optional[asyncio.Transport],
         *,
         high_water: int = HIGH_WATER,
     ) -> None:
+        """``transport`` None: built in a caller thread that writes the socket itself;
+        the loop ``attach``es one before it writes anything (``needs_transport``)."""
         self._loop = loop
-        self._transport = transport
+        self._transport: Optional[asyncio.Transport] = None
         self._sock: Optional[socket.socket] = None  # see allow_direct()
         self.high_water = high_water
         self._lock = threading.RLock()
@@ -44,9 +46,18 @@ class FrameWriter:
         self._transport_size = 0  # last seen transport buffer size (loop thread writes it)
         self._busy = False  # the transport holds unsent bytes
         self._waiters: List["asyncio.Future[None]"] = []  # async senders waiting to drain
-        self._loop_thread = threading.get_ident()
+        self._loop_thread: Optional[int] = None
         self.error: Optional[BaseException] = None
         self.on_abandon: Optional[Callable[[], None]] = None
+        # Loop thread: called before a flush when there is no transport yet.
+        self.needs_transport: Optional[Callable[[], None]] = None
+        if transport is not None:
+            self.attach(transport)
+
+    def attach(self, transport: asyncio.Transport) -> None:
+        """Loop thread: loop-side writes and flushes go to ``transport`` from now on."""
+        self._transport = transport
+        self._loop_thread = threading.get_ident()
         transport.set_write_buffer_limits(high=0)  # hear of every unsent byte
 
     def allow_direct(self, sock: Optional[socket.socket]) -> None:
@@ -87,8 +98,10 @@ class FrameWriter:
                 self._queue.append(data)
                 self._queued += len(data)
             else:
-                self._transport.write(data)
-                self._transport_size = self._transport.get_write_buffer_size()
+                transport = self._transport
+                assert transport is not None  # the loop thread's id is known once attached
+                transport.write(data)
+                self._transport_size = transport.get_write_buffer_size()
             return
         if not self._queue and not self._busy and self._sock is not None:
             try:
@@ -107,6 +120,8 @@ class FrameWriter:
             self._loop.call_soon_threadsafe(self._flush)
 
     def _flush(self) -> None:
+        if self._transport is None and self.error is None and self.needs_transport is not None:
+            self.needs_transport()
         with self._lock:
             self._flush_scheduled = False
             if not self._queue or self.error is not None:
@@ -114,10 +129,18 @@ class FrameWriter:
             data = self._queue[0] if len(self._queue) == 1 else b"".join(self._queue)
             self._queue = []
             self._queued = 0
-            self._transport.write(data)
-            self._transport_size = self._transport.get_write_buffer_size()
+            transport = self._transport
+            if transport is None:  # never attached: the connection ended first
+                return
+            transport.write(data)
+            self._transport_size = transport.get_write_buffer_size()
             if not self._transport_size and self._space is not None:
                 self._space.notify_all()
+
+    def idle(self) -> bool:
+        """Nothing queued here or held by the transport (any thread)."""
+        with self._lock:
+            return not self._queue and not self._busy and not self._transport_size
 
     # -- flow control -------------------------------------------------------
     @property

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
-from ..aio.client import adopt_websocket, can_adopt, open_websocket
+from ..aio.client import adopt_websocket, can_adopt, new_protocol, open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
@@ -19,6 +19,7 @@ from ..protocol.handshake import HandshakeResult
 from ..protocol.url import WSURL, parse_url
 from .direct_open import Opened, open_here, opens_here
 from .direct_read import DirectReader
+from .held_interrupt import whole
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .reconnect import Reconnecting
@@ -77,6 +78,21 @@ def _open(
         settle(protocol, first.result)
         done.set_result(None)
 
+    def building() -> None:
+        """Build the connection in this thread, which keeps the socket (see
+        ``DirectReader.detached``): the loop is not involved until it is needed. Run
+        whole (no interrupt in between), so the socket is always either in ``here``
+        unclaimed or in a connection listed in ``opened``."""
+        nonlocal taken
+        first = here[0]
+        assert isinstance(first, Opened)
+        protocol = new_protocol(runner.loop, opts, make_queue, first.key, protocol_class)
+        protocol.adopt_lent(first.result, first.sock)
+        protocol.url = first.hop.url.url
+        direct = DirectReader.detached(protocol, queues[-1], first.sock, runner.sweeper)
+        taken = True
+        opened.append((protocol, first.result, direct))
+
     async def opening() -> None:
         first = here[0] if here else None
         assert not isinstance(first, Opened)
@@ -89,7 +105,10 @@ def _open(
         if opens_here(target, opts) and can_adopt(runner.loop):
             here.append(open_here(target, opts))
         if here and isinstance(here[0], Opened):
-            runner.call(adopting, what="connect()")
+            if here[0].rest or opts.heartbeat is not None:  # the loop's work from the start
+                runner.call(adopting, what="connect()")
+            else:
+                whole(building)
         else:
             runner.run(opening(), what="connect()")
         protocol, result, direct = opened[0]

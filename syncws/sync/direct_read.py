@@ -30,8 +30,10 @@ from typing import Any, Callable, List, Optional, Set, Tuple
 
 from ..aio.blocking import SLICE, in_main_thread, interruptible
 from ..aio.connection import EOF_GRACE, WebSocketProtocol
+from ..aio.connector import connect_now
 from ..aio.errors import ReceiveTimeout
-from ..protocol.messages import WSMessage
+from ..protocol.errors import ConnectionClosed
+from ..protocol.messages import WSMessage, WSMsgType
 from .held_interrupt import whole
 from .message_queue import ThreadMessageQueue
 
@@ -48,6 +50,9 @@ IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
 READ_SIZE = 448
 MAX_READ_SIZE = 65536
 _SLICE_MS = int(SLICE * 1000)
+# Who holds the socket's transport side: the caller that opened it and has not needed
+# the loop yet (no transport), the loop, or nobody (closed in the caller's thread).
+_CALLER, _LOOP, _GONE = "caller", "loop", "gone"
 
 
 class DirectReader:
@@ -69,6 +74,7 @@ class DirectReader:
         self.returning = False
         self.claimed = False
         self.idle_since = 0.0
+        self.owner = _LOOP
         self._read_size = READ_SIZE
         queue.on_receiver_woken = self._lend
         proto.take_back_reading = self.reclaim
@@ -88,7 +94,39 @@ class DirectReader:
         reader._lend()
         return reader
 
+    @classmethod
+    def detached(
+        cls, proto: WebSocketProtocol, queue: ThreadMessageQueue, sock: Any, sweeper: "Sweeper"
+    ) -> "DirectReader":
+        """For a connection built in the caller's thread (``WebSocketProtocol.adopt_lent``):
+        lent from the start, and the loop has no transport for it until it needs one
+        (``_attach``). One that closes before that never costs the loop any work but the
+        settling of its futures."""
+        reader = cls(proto, queue, sock, sweeper)
+        reader.owner = _CALLER
+        reader.lent = True
+        reader.idle_since = time.monotonic()
+        proto.ensure_transport = reader._attach
+        assert proto.writer is not None
+        proto.writer.needs_transport = reader._attach
+        sweeper.add_from_caller(reader)
+        return reader
+
     # -- loop side ------------------------------------------------------------------
+    def _attach(self) -> None:
+        """Give the socket its transport (loop thread), if the caller still holds it alone;
+        reading stays paused while it is lent."""
+        with self._lock:
+            if self.owner != _CALLER:
+                return
+            self.owner = _LOOP
+        proto = self._proto
+        try:
+            connect_now(self._loop, self._sock, proto, paused=True)
+        except Exception as exc:
+            if proto.transport is None:  # else the transport's abort reports the loss
+                proto.finish_detached(exc)
+
     def _lend(self) -> None:
         with self._lock:
             if self.lent or not self._proto.lend_reading():
@@ -245,13 +283,15 @@ class DirectReader:
             elif conn.close_received is not None or conn.reader.error is not None:
                 grace = EOF_GRACE if deadline is None else min(EOF_GRACE, deadline - time.monotonic())
                 self._read_until_end(time.monotonic() + max(0.0, grace))
+            if ended and endings and endings[-1].type is WSMsgType.CLOSE and whole(self._finish_here, endings[-1]):
+                return True
             self._end_close(endings, cut=not ended)
             finished = True
             return True
         finally:
             if claimed[0]:
                 self._queue.stop_receiving()
-            if finished:
+            if finished or self.owner == _GONE:  # done; _finish_here runs whole
                 pass
             elif _closing(proto):  # interrupted once closing began: the loop carries it through
                 left = None if deadline is None else deadline - time.monotonic()
@@ -297,6 +337,25 @@ class DirectReader:
             if not whole(self._read_once, ending):
                 return True
 
+    def _finish_here(self, close: WSMessage) -> bool:
+        """After a clean closing handshake on a socket the loop never had: close it here,
+        and leave the loop only the settling of the futures (not waited for). False
+        if the loop has the socket now, or bytes are still queued for it."""
+        proto = self._proto
+        writer = proto.writer
+        assert writer is not None
+        with self._lock:
+            if self.owner != _CALLER or not writer.idle():
+                return False
+            self.owner = _GONE
+            self.lent = self.active = False
+            proto.close_code = close.data
+            writer.connection_lost(ConnectionClosed("the connection is closed", proto.close_code))
+        self._sweeper.discard(self)
+        self._sock.close()
+        self._sweeper.settle_later(proto)
+        return True
+
     def _end_close(self, endings: List[WSMessage], cut: bool) -> None:
         """Close (or cut) TCP on the loop, and wait until it is done there."""
         finished = threading.Lock()  # lighter than an Event: many threads may close at once
@@ -339,6 +398,7 @@ class DirectReader:
 
     def _stop_lending(self, resume: bool = False) -> None:
         """Loop thread: the caller is done with the socket; the loop reads it again if ``resume``."""
+        self._attach()
         with self._lock:
             self.lent = self.active = self.returning = False
         self._sweeper.discard(self)
@@ -359,26 +419,75 @@ def _closing(proto: WebSocketProtocol) -> bool:
 
 
 class Sweeper:
-    """Takes lent sockets back from callers that stopped receiving (one per loop)."""
+    """Takes lent sockets back from callers that stopped receiving (one per loop).
+
+    Connections built in a caller's thread join from there (``add_from_caller``):
+    that costs the loop a wake-up only when its timer is not running already. The
+    same timer settles the futures of connections that ended without the loop ever
+    having their socket (``settle_later``): a wake-up of the loop per close would
+    cost more than the rest of such a connection's loop-side work.
+    """
 
     def __init__(self, loop: Any) -> None:
         self._loop = loop
+        self._lock = threading.Lock()
         self._readers: Set[DirectReader] = set()
+        self._ended: List[WebSocketProtocol] = []
         self._timer: Any = None
+        self._arming = False
 
     def add(self, reader: DirectReader) -> None:
-        self._readers.add(reader)
-        if self._timer is None:
-            self._timer = self._loop.call_later(IDLE, self._tick)
+        """Loop thread."""
+        with self._lock:
+            self._readers.add(reader)
+        self._arm()
+
+    def add_from_caller(self, reader: DirectReader) -> None:
+        with self._lock:
+            self._readers.add(reader)
+        self._arm_from_caller()
+
+    def settle_later(self, proto: WebSocketProtocol) -> None:
+        """``proto.finish_detached()`` on the loop at the next tick (any thread)."""
+        with self._lock:
+            self._ended.append(proto)
+        self._arm_from_caller()
+
+    def _arm_from_caller(self) -> None:
+        with self._lock:
+            if self._timer is not None or self._arming:
+                return
+            self._arming = True
+        try:
+            self._loop.call_soon_threadsafe(self._arm)
+        except BaseException:
+            with self._lock:
+                self._arming = False
+            raise
 
     def discard(self, reader: DirectReader) -> None:
-        self._readers.discard(reader)
+        with self._lock:
+            self._readers.discard(reader)
+
+    def _arm(self) -> None:
+        with self._lock:
+            self._arming = False
+            if self._timer is None and (self._readers or self._ended):
+                self._timer = self._loop.call_later(IDLE, self._tick)
 
     def _tick(self) -> None:
-        self._timer = None
         now = time.monotonic()
-        for reader in list(self._readers):
-            reader.reclaim_if_idle(now)
-        if self._readers:
-            self._timer = self._loop.call_later(IDLE, self._tick)
-
+        with self._lock:
+            self._timer = None
+            readers = list(self._readers)
+            ended, self._ended = self._ended, []
+        try:
+            for proto in ended:
+                try:
+                    proto.finish_detached()
+                except Exception as exc:  # one connection's failure is not the others'
+                    self._loop.call_exception_handler({"message": "settling a closed connection", "exception": exc})
+            for reader in readers:
+                reader.reclaim_if_idle(now)
+        finally:
+            self._arm()

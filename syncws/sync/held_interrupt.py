@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib
 import signal
 from types import FrameType
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from ..aio.blocking import in_main_thread
 
 __all__ = ["whole"]
+
+T = TypeVar("T")
 
 
 def _raw_signal() -> Any:
@@ -33,7 +35,7 @@ _set_handler: Callable[[int, Any], Any] = _raw_signal().signal
 _SIGINT = int(signal.SIGINT)
 
 
-def whole(fn: Callable[..., bool], *args: Any) -> bool:
+def whole(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` with Ctrl-C held back until it returns (main thread; elsewhere none lands)."""
     if not in_main_thread():
         return fn(*args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import ssl
 import threading
 from typing import Any, List
@@ -30,8 +31,14 @@ def _round_trip(ws: syncws.SyncWebSocket, text: str = "x") -> None:
 
 def test_a_blocked_receiver_is_lent_the_socket(ws_url: str) -> None:
     with syncws.connect(ws_url, compress=0) as ws:
-        wait_until(lambda: not _lent(ws), what="nothing lent before anyone received")
-        _round_trip(ws)  # blocked in the queue, woken by the loop: the loop lends
+        wait_until(lambda: not _lent(ws), what="the loop to take the idle socket back")
+        got: List[str] = []
+        receiver = threading.Thread(target=lambda: got.append(ws.receive_str(timeout=10)))
+        receiver.start()
+        wait_until(lambda: ws._queue._waiting, what="the receiver blocked in the queue")
+        ws.send_str("wake")  # the loop reads the echo and wakes the blocked receiver: it lends
+        receiver.join(10)
+        assert got == ["wake"]
         assert _lent(ws)
         for i in range(200):  # read in this thread from now on
             _round_trip(ws, str(i))
@@ -278,3 +285,87 @@ def test_read_sizes_adapt_and_lose_nothing(ws_url: str, sizes: List[int]) -> Non
         assert reader._read_size == direct_read.READ_SIZE
     if sizes[0] == 1 << 20:
         assert grown[0] == direct_read.MAX_READ_SIZE
+
+
+# -- connections built in the caller's thread (DirectReader.detached) -------------------
+
+
+def test_connect_and_close_never_give_the_loop_the_socket(ws_url: str) -> None:
+    """Opened, used and closed in this thread: no transport is ever made, and the socket
+    is closed when close() returns; the loop only settles the futures afterwards."""
+    ws = syncws.connect(ws_url, compress=0)
+    sock = ws._proto.writer.direct_socket
+    assert ws._direct is not None and ws._direct.owner == "caller"
+    for i in range(20):
+        _round_trip(ws, str(i))
+    assert ws.close() is True
+    assert sock.fileno() == -1, "closed on return"
+    assert ws._proto.transport is None
+    assert ws.close_code == 1000 and ws.exception() is None
+    assert ws.receive(timeout=1).type is syncws.WSMsgType.CLOSED
+    with pytest.raises(syncws.ConnectionClosed):
+        ws.send_str("after close")
+    wait_until(lambda: ws._proto.lost.done(), what="the loop to settle the connection's futures")
+    assert ws.close() is False
+
+
+def test_the_loop_makes_the_transport_when_it_takes_an_idle_socket_back(ws_url: str) -> None:
+    with syncws.connect(ws_url, compress=0) as ws:
+        _round_trip(ws)
+        assert ws._proto.transport is None
+        wait_until(lambda: not _lent(ws), what="the sweeper to take the idle socket back")
+        assert ws._proto.transport is not None and ws._direct.owner == "loop"
+        _round_trip(ws, "read by the loop now")
+    assert ws.close_code == 1000 and ws._proto.lost.done()
+
+
+def test_a_write_the_kernel_cannot_take_makes_the_transport(raw_server: Any) -> None:
+    """A partial write leaves bytes for the loop to flush: it needs a transport then."""
+    release = threading.Event()
+    sizes: List[int] = []
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        await asyncio.get_running_loop().run_in_executor(None, release.wait, 30)  # read nothing yet
+        _, _, payload = await peer.read_frame()
+        sizes.append(len(payload))
+        await peer.read_close()
+        peer.send(frame(8, (1000).to_bytes(2, "big")))
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0, receive_timeout=None) as ws:
+        ws._proto.writer.direct_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        assert ws._proto.transport is None
+
+        def release_once_flushing() -> None:
+            wait_until(lambda: ws._proto.transport is not None, what="the flush to make the transport")
+            release.set()
+
+        releaser = threading.Thread(target=release_once_flushing)
+        releaser.start()
+        # Far more than the kernel buffers while the server waits: this send waits for
+        # room (backpressure) until the loop's flushes have drained it.
+        ws.send_bytes(b"x" * (4 << 20))
+        releaser.join(30)
+        assert release.is_set()
+        wait_until(lambda: ws._proto.writer.idle(), what="the rest flushed by the loop")
+    assert sizes == [4 << 20]
+    assert ws.close_code == 1000
+
+
+def test_a_transport_that_cannot_be_made_loses_the_connection(ws_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no transport today")
+
+    monkeypatch.setattr(direct_read, "connect_now", refuse)
+    ws = syncws.connect(ws_url, compress=0)
+    sock = ws._proto.writer.direct_socket
+    wait_until(lambda: ws._proto.lost.done(), what="the loop to give up on the socket")
+    assert sock.fileno() == -1
+    err = ws.exception()
+    assert isinstance(err, syncws.ConnectionClosedError) and isinstance(err.__cause__, OSError)
+    assert ws.close_code == 1006
+    msg = ws.receive(timeout=5)
+    assert msg.type is syncws.WSMsgType.ERROR
+    assert ws.receive(timeout=5).type is syncws.WSMsgType.CLOSED
+    assert ws.close() is False
