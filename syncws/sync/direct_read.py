@@ -311,7 +311,8 @@ class DirectReader:
 
         def lend() -> None:
             try:
-                self._lend()
+                if not self._proto.closed:  # else close_here would not use it: lent to nobody
+                    self._lend()
             finally:
                 lent.release()
 

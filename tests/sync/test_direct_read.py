@@ -14,6 +14,7 @@ import pytest
 import syncws
 from syncws.aio.connection import WebSocketProtocol
 from syncws.sync import direct_read
+from syncws.sync.websocket import close_soon
 from tests.reliability.support import wait_until
 from tests.servers import RawPeer, frame
 
@@ -369,3 +370,31 @@ def test_a_transport_that_cannot_be_made_loses_the_connection(ws_url: str, monke
     assert msg.type is syncws.WSMsgType.ERROR
     assert ws.receive(timeout=5).type is syncws.WSMsgType.CLOSED
     assert ws.close() is False
+
+
+def test_a_close_joining_one_on_the_loop_borrows_nothing(raw_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """close() while the loop is closing: the socket must not be lent to a caller that
+    will not read it (the loop would then wait for the sweeper to read the server's
+    close frame)."""
+    lent_while_closing: List[bool] = []
+    real_lend = direct_read.DirectReader._lend
+
+    def lend(self: direct_read.DirectReader) -> None:
+        if self._proto.closed:
+            lent_while_closing.append(True)
+        real_lend(self)
+
+    monkeypatch.setattr(direct_read.DirectReader, "_lend", lend)
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        code, _ = await peer.read_close()
+        peer.send(frame(8, code.to_bytes(2, "big")))
+
+    server = raw_server(script)
+    ws = syncws.connect(server.url, compress=0)
+    ws._runner.loop.call_soon_threadsafe(close_soon, ws._proto)  # a close begun on the loop (1001)
+    wait_until(lambda: ws._proto.closed, what="the loop's close to begin")
+    assert ws.close() is False  # joins it
+    assert lent_while_closing == []
+    assert ws.close_code == 1001 and ws._proto.lost.done()
