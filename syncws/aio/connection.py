@@ -330,6 +330,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._adopted = result
         self.writer = FrameWriter(self.loop, None)
         self.writer.allow_direct(sock)
+        self.writer.needs_transport = self._need_transport
         self._hook_abandon()
         self._lent = True
 

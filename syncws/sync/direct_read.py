@@ -26,7 +26,7 @@ import select
 import threading
 import time
 from _thread import LockType
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from ..aio.blocking import SLICE, in_main_thread, interruptible
 from ..aio.connection import EOF_GRACE, WebSocketProtocol
@@ -37,7 +37,10 @@ from ..protocol.messages import WSMessage, WSMsgType
 from .held_interrupt import whole
 from .message_queue import ThreadMessageQueue
 
-__all__ = ["DirectReader", "Sweeper", "SPIN", "IDLE"]
+if TYPE_CHECKING:
+    from .sweeper import Sweeper
+
+__all__ = ["DirectReader", "SPIN", "IDLE"]
 
 SPIN = 0.02  # a receiver with nothing to read for this long gives the socket back
 IDLE = 0.05  # the loop takes back a socket nobody has received on for this long
@@ -107,8 +110,6 @@ class DirectReader:
         reader.lent = True
         reader.idle_since = time.monotonic()
         proto.ensure_transport = reader._attach
-        assert proto.writer is not None
-        proto.writer.needs_transport = reader._attach
         sweeper.add_from_caller(reader)
         return reader
 
@@ -417,78 +418,3 @@ def _acquiring(lock: LockType) -> Callable[[Optional[float]], bool]:
 def _closing(proto: WebSocketProtocol) -> bool:
     """Read ``closed`` afresh (it may have changed since the caller last looked)."""
     return proto.closed
-
-
-class Sweeper:
-    """Takes lent sockets back from callers that stopped receiving (one per loop).
-
-    Connections built in a caller's thread join from there (``add_from_caller``):
-    that costs the loop a wake-up only when its timer is not running already. The
-    same timer settles the futures of connections that ended without the loop ever
-    having their socket (``settle_later``): a wake-up of the loop per close would
-    cost more than the rest of such a connection's loop-side work.
-    """
-
-    def __init__(self, loop: Any) -> None:
-        self._loop = loop
-        self._lock = threading.Lock()
-        self._readers: Set[DirectReader] = set()
-        self._ended: List[WebSocketProtocol] = []
-        self._timer: Any = None
-        self._arming = False
-
-    def add(self, reader: DirectReader) -> None:
-        """Loop thread."""
-        with self._lock:
-            self._readers.add(reader)
-        self._arm()
-
-    def add_from_caller(self, reader: DirectReader) -> None:
-        with self._lock:
-            self._readers.add(reader)
-        self._arm_from_caller()
-
-    def settle_later(self, proto: WebSocketProtocol) -> None:
-        """``proto.finish_detached()`` on the loop at the next tick (any thread)."""
-        with self._lock:
-            self._ended.append(proto)
-        self._arm_from_caller()
-
-    def _arm_from_caller(self) -> None:
-        with self._lock:
-            if self._timer is not None or self._arming:
-                return
-            self._arming = True
-        try:
-            self._loop.call_soon_threadsafe(self._arm)
-        except BaseException:
-            with self._lock:
-                self._arming = False
-            raise
-
-    def discard(self, reader: DirectReader) -> None:
-        with self._lock:
-            self._readers.discard(reader)
-
-    def _arm(self) -> None:
-        with self._lock:
-            self._arming = False
-            if self._timer is None and (self._readers or self._ended):
-                self._timer = self._loop.call_later(IDLE, self._tick)
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._timer = None
-            readers = list(self._readers)
-            ended, self._ended = self._ended, []
-        try:
-            for proto in ended:
-                try:
-                    proto.finish_detached()
-                except Exception as exc:  # one connection's failure is not the others'
-                    self._loop.call_exception_handler({"message": "settling a closed connection", "exception": exc})
-            for reader in readers:
-                reader.reclaim_if_idle(now)
-        finally:
-            self._arm()

@@ -18,8 +18,8 @@ from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
 from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
-from .direct_read import Sweeper
 from .registry import Registry
+from .sweeper import Sweeper
 
 __all__ = ["LoopThread", "get_loop_thread", "EXIT_CLOSE_TIMEOUT"]
 
