@@ -125,9 +125,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if self.conn is not None:  # the handshake was done before the transport existed
             self.writer.allow_direct(self._direct_sock)
             self._hook_abandon()
-            adopted, self._adopted = self._adopted, None
-            if adopted is not None:
-                self.handshake.set_result(adopted)
+            if self._settle_adopted():
                 self._start_heartbeat()
             rest, self._early = self._early, b""
             if rest:
@@ -338,13 +336,19 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """Loop thread: an ``adopt_lent`` connection that never got a transport has ended
         (closed in its caller's thread, or ``exc``: no transport could be made, which
         loses the connection); settle the futures and the rest as ``connection_lost``."""
-        adopted, self._adopted = self._adopted, None
-        if adopted is not None and not self.handshake.done():
-            self.handshake.set_result(adopted)
+        self._settle_adopted()
         self.ensure_transport = None
         if exc is not None and self._direct_sock is not None:
             self._direct_sock.close()
         self.connection_lost(exc)
+
+    def _settle_adopted(self) -> bool:
+        """Loop thread: the handshake future of an ``adopt_lent`` connection; False if none."""
+        adopted, self._adopted = self._adopted, None
+        if adopted is None or self.handshake.done():
+            return False
+        self.handshake.set_result(adopted)
+        return True
 
     def _handshake_done(self, result: HandshakeResult) -> None:
         self.conn = self._new_conn(result)
