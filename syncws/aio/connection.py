@@ -18,16 +18,14 @@ from ..protocol.connection import ClientConnection
 from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
 from ..protocol.messages import WSMessage, WSMsgType
+from .closing import EOF_GRACE, CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
-from .timeouts import wait_done
 from .writer import FrameWriter
 
-__all__ = ["WebSocketProtocol"]
+__all__ = ["EOF_GRACE", "WebSocketProtocol"]
 
 _DATA = WSMsgType.BINARY  # TEXT (1) and BINARY (2) are the only types <= this
-# After both close frames, how long we wait for the server to close TCP first (RFC 6455 §7.1.1).
-EOF_GRACE = 1.0
 
 
 # asyncio's plain Protocol path receives with sock.recv(256 KiB): a fresh 256 KiB
@@ -48,7 +46,7 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_adopted", "_close_frame", "_closing", "_compress", "_direct_sock", "_early",
+        "__weakref__", "_adopted", "_close_frame_seen", "_closing", "_compress", "_direct_sock", "_early",
         "_fail_close_pending", "_fail_timer", "_feed_lock", "_heartbeat_timer", "_key", "_last_recv",
         "_lent", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_timer",
         "_view", "autoclose", "autoping", "caller_read_error", "close_code", "close_timeout", "closed",
@@ -83,14 +81,14 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._parser: Optional[ResponseParser] = ResponseParser()
         self.handshake: "asyncio.Future[HandshakeResult]" = loop.create_future()
         self.lost: "asyncio.Future[None]" = loop.create_future()
-        self._close_frame: "asyncio.Future[None]" = loop.create_future()
+        self._close_frame_seen = False  # the server's close frame, or the input failed
         self.transport: Optional[asyncio.Transport] = None
         self.writer: Optional[FrameWriter] = None
         self.conn: Optional[ClientConnection] = None
         self.exception: Optional[BaseException] = None
         self.close_code: Optional[int] = None
         self.closed = False  # aiohttp's meaning: closing started by either side or connection gone
-        self._closing: Optional["asyncio.Task[bool]"] = None
+        self._closing: Optional[CloseWait] = None  # our closing handshake, once started
         self._timer: Optional[asyncio.TimerHandle] = None
         self._heartbeat_timer: Optional[asyncio.TimerHandle] = None
         self._pong_timer: Optional[asyncio.TimerHandle] = None
@@ -184,9 +182,10 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.writer.connection_lost(
                 self.exception or ConnectionClosed("the connection is closed", self.close_code)
             )
-        for fut in (self.lost, self._close_frame):
-            if not fut.done():
-                fut.set_result(None)
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if self._closing is not None:
+            self._closing.finish()
 
     def pause_writing(self) -> None:
         if self.writer is None:  # TLS transports may pause before connection_made()
@@ -401,8 +400,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         conn = self.conn
         assert conn is not None
         self.close_code = msg.data
-        if not self._close_frame.done():
-            self._close_frame.set_result(None)
+        self._input_ended()
         if conn.close_sent is not None:
             return  # our close() is waiting on this
         self.closed = True
@@ -428,10 +426,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.exception = exc
         self.close_code = exc.code
         self.closed = True
-        if not self._close_frame.done():
-            # The reader has stopped: a close() waiting for the server's close frame
-            # would wait in vain and then report a timeout instead of this failure.
-            self._close_frame.set_result(None)
+        # The reader has stopped: a close() waiting for the server's close frame
+        # would wait in vain and then report a timeout instead of this failure.
+        self._input_ended()
         self._fail_close_pending = True
         self.sink.put(WSMessage(WSMsgType.ERROR, exc, None))
         self.sink.close()
@@ -476,25 +473,26 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """Run our closing handshake; ends when TCP is closed.
 
         True if this call started the close, False if it joined one already
-        started or found the connection closed.
+        started or found the connection closed. Cancelling it leaves the
+        closing handshake running.
         """
         check_close(code, reason)
-        if self._closing is not None:
-            await asyncio.shield(self._closing)
+        closing = self._closing
+        if closing is not None:
+            await closing.wait()
             return False
-        self._closing = self.loop.create_task(self._close(code, reason))
-        self.closed = True  # now, not when the task first runs: whoever looks next sees it
-        return await asyncio.shield(self._closing)
-
-    async def _close(self, code: int, reason: bytes) -> bool:
+        self._closing = closing = CloseWait(self)
         if self.take_back_reading is not None:
             self.take_back_reading()  # the server's close frame must be read by someone
         if self._fail_close_pending:
             self._send_fail_close()  # already failing: its code, not ours, goes out now
         if not self.begin_close(code, reason):
+            closing.finish()
             return False
         timeout = self.close_timeout
-        return await self._finish_close(None if timeout is None else self.loop.time() + timeout)
+        closing.start(None if timeout is None else self.loop.time() + timeout, self._close_frame_seen)
+        await closing.wait()
+        return True
 
     def begin_close(self, code: int, reason: bytes) -> bool:
         """Mark the connection closing and send our close frame (any thread).
@@ -510,17 +508,10 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._send_quietly(conn.send_close, code, reason)
         return True
 
-    async def _finish_close(self, deadline: Optional[float]) -> bool:
-        """After our close frame: the server's, then TCP closed (by the server first, RFC 6455 §7.1.1)."""
-        loop = self.loop
-        if not await wait_done(self._close_frame, None if deadline is None else max(0.0, deadline - loop.time())):
-            self.close_timed_out()
-            self.abort()
-            return True
-        grace = EOF_GRACE if deadline is None else max(0.0, min(EOF_GRACE, deadline - loop.time()))
-        if not await wait_done(self.lost, grace) and self.transport is not None:
-            self.transport.close()
-        return True
+    def _input_ended(self) -> None:
+        self._close_frame_seen = True
+        if self._closing is not None:
+            self._closing.frame_seen()
 
     def close_timed_out(self) -> None:
         self.close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -531,7 +522,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         later close() calls join it. ``deadline`` is on the loop's clock."""
         self.reclaim_reading()
         if self._closing is None:
-            self._closing = self.loop.create_task(self._finish_close(deadline))
+            self._closing = CloseWait(self)
+            self._closing.start(deadline, self._close_frame_seen)
 
     # -- heartbeat ----------------------------------------------------------------
     def _start_heartbeat(self) -> None:
