@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 from typing import Callable, Optional, Tuple, Type
 
 from ..protocol.deflate import make_offer
@@ -14,7 +13,7 @@ from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector, can_adopt, connect_now
+from .connector import DIRECT, Route, TCPConnector, can_adopt
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
@@ -22,7 +21,7 @@ from .options import Options
 from .proxy import parse_proxy, proxy_from_env
 from .timeouts import with_timeout
 
-__all__ = ["adopt_websocket", "can_adopt", "new_protocol", "open_websocket", "request_for", "route_for"]
+__all__ = ["can_adopt", "new_protocol", "open_websocket", "request_for", "route_for"]
 
 
 def route_for(url: WSURL, options: Options) -> Route:
@@ -88,33 +87,6 @@ def new_protocol(
         heartbeat=options.heartbeat,
         close_timeout=options.close_deadline,
     )
-
-
-def adopt_websocket(
-    loop: asyncio.AbstractEventLoop,
-    sock: socket.socket,
-    handshake: Tuple[HandshakeResult, bytes],
-    hop: Hop,
-    key: str,
-    options: Options,
-    make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
-    *,
-    protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
-    lend: bool = False,
-) -> WebSocketProtocol:
-    """Take over a plain TCP socket whose opening handshake is done (loop thread).
-
-    ``handshake``: the result and the bytes that followed the answer. The
-    protocol is connected on return: ``create_connection(sock=...)`` would
-    take three more loop turns (its waiter, ``connection_made``, the result).
-    ``lend``: the socket is going to be lent (``lend_reading``): never start reading.
-    """
-    protocol = new_protocol(loop, options, make_sink, key, protocol_class)
-    result, rest = handshake
-    protocol.adopt_handshake(result, rest, sock)
-    protocol.url = hop.url.url
-    connect_now(loop, sock, protocol, paused=lend)
-    return protocol
 
 
 async def open_websocket(

@@ -46,7 +46,7 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_adopted", "_close_frame_seen", "_closing", "_compress", "_direct_sock", "_early",
+        "__weakref__", "_adopted", "_close_frame_seen", "_closing", "_compress", "_direct_sock",
         "_fail_close_pending", "_fail_timer", "_feed_lock", "_heartbeat_timer", "_key", "_last_recv",
         "_lent", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_timer",
         "_view", "autoclose", "autoping", "caller_read_error", "close_code", "close_timeout", "closed",
@@ -99,7 +99,6 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._paused_early = False
         self._lent = False  # a caller thread reads the socket (see lend_reading)
         self._feed_lock = threading.Lock()  # orders the messages of the loop's reads and a caller's
-        self._early = b""  # frames that came with a handshake answer read elsewhere
         self._direct_sock: Optional[socket.socket] = None
         self._adopted: Optional[HandshakeResult] = None  # see adopt_lent
         # Set by adopt_lent's owner; called (loop thread) before anything needs the transport.
@@ -115,19 +114,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.ensure_transport = None
         if self.writer is None:
             self.writer = FrameWriter(self.loop, transport)
-        else:  # built by adopt_lent
+        else:  # built by adopt_lent: the handshake was done before the transport existed
             self.writer.attach(transport)
         if self._paused_early:
             self.writer.pause_writing()
         self.sink.attach(transport.pause_reading, self._resume_reading)
-        if self.conn is not None:  # the handshake was done before the transport existed
-            self.writer.allow_direct(self._direct_sock)
-            self._hook_abandon()
-            if self._settle_adopted():
-                self._start_heartbeat()
-            rest, self._early = self._early, b""
-            if rest:
-                self.data_received(rest)
+        if self._settle_adopted():
+            self._start_heartbeat()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         self._view = _read_buffer()
@@ -301,22 +294,16 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             assert self.transport is not None
             self.transport.abort()
             return
-        self._handshake_done(result)
+        self.conn = self._new_conn(result)
+        self.handshake.set_result(result)
+        self._start_heartbeat()
         self._hook_abandon()
         if parser.rest:
             self.data_received(parser.rest)
 
-    def adopt_handshake(self, result: HandshakeResult, rest: bytes, sock: socket.socket) -> None:
-        """The handshake was done on the plain TCP ``sock`` before this protocol got it
-        (before ``connection_made``); ``rest`` is what came after the answer."""
-        self._parser = None
-        self._early = rest
-        self._direct_sock = sock
-        self._handshake_done(result)
-
     def adopt_lent(self, result: HandshakeResult, sock: socket.socket) -> None:
-        """Like ``adopt_handshake`` with nothing after the answer, but in the caller thread
-        that did the handshake, before the loop knows this protocol. That thread goes
+        """The handshake was done on the plain TCP ``sock`` in the caller thread, before
+        the loop knows this protocol (``sync.direct_open``). That thread goes
         on reading and writing ``sock`` itself; the loop gives it a transport only when
         it needs one (``ensure_transport``, then ``connection_made``, which also starts
         the heartbeat and settles the handshake future), or never, if the connection
@@ -348,11 +335,6 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             return False
         self.handshake.set_result(adopted)
         return True
-
-    def _handshake_done(self, result: HandshakeResult) -> None:
-        self.conn = self._new_conn(result)
-        self.handshake.set_result(result)
-        self._start_heartbeat()
 
     def _new_conn(self, result: HandshakeResult) -> ClientConnection:
         return ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)

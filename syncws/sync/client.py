@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 import time
 from typing import List, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
-from ..aio.client import adopt_websocket, can_adopt, new_protocol, open_websocket
+from ..aio.client import can_adopt, new_protocol, open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
@@ -58,26 +57,6 @@ def _open(
             else:
                 opened.append((protocol, result, direct))
 
-    def adopting(done: "concurrent.futures.Future[None]") -> None:
-        nonlocal taken
-        first = here[0]
-        assert isinstance(first, Opened)
-        with handover:
-            if abandoned:
-                done.set_result(None)
-                return
-            taken = True
-        try:
-            protocol = adopt_websocket(
-                runner.loop, first.sock, (first.result, first.rest), first.hop, first.key, opts, make_queue,
-                protocol_class=protocol_class, lend=True,
-            )
-        except BaseException:
-            first.sock.close()
-            raise
-        settle(protocol, first.result)
-        done.set_result(None)
-
     def building() -> None:
         """Build the connection in this thread, which keeps the socket (see
         ``DirectReader.detached``): the loop is not involved until it is needed. Run
@@ -92,6 +71,10 @@ def _open(
         direct = DirectReader.detached(protocol, queues[-1], first.sock, runner.sweeper)
         taken = True
         opened.append((protocol, first.result, direct))
+        if first.rest:  # the server's first frames came with its answer
+            direct.feed_early(first.rest)
+        if opts.heartbeat is not None:  # the loop's work from the start
+            direct.attach_soon()
 
     async def opening() -> None:
         first = here[0] if here else None
@@ -105,10 +88,7 @@ def _open(
         if opens_here(target, opts) and can_adopt(runner.loop):
             here.append(open_here(target, opts))
         if here and isinstance(here[0], Opened):
-            if here[0].rest or opts.heartbeat is not None:  # the loop's work from the start
-                runner.call(adopting, what="connect()")
-            else:
-                whole(building)
+            whole(building)
         else:
             runner.run(opening(), what="connect()")
         protocol, result, direct = opened[0]

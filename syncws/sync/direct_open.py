@@ -1,9 +1,9 @@
-"""Opening a plain ``ws://`` connection in the caller's thread; the loop then adopts it.
+"""Opening a plain ``ws://`` connection in the caller's thread.
 
 Connecting and the opening handshake are one blocking exchange. Done in the
 calling thread on a blocking socket they cost no loop turns and no thread
-hops; the loop then takes over the socket with the handshake done (one hop,
-``aio.client.adopt_websocket``). Request, answer parsing and every check are
+hops; the connection is then built in that thread too, and the loop gets
+the socket only when it needs it (``direct_read.DirectReader.detached``). Request, answer parsing and every check are
 the sans-I/O core's, as on the loop's path. Anything beyond a direct TCP
 connection (TLS, a proxy, a Unix or given socket, a custom connector) goes
 the loop's way from the start; a redirect answer is handed to the loop's

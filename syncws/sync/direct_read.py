@@ -113,6 +113,21 @@ class DirectReader:
         sweeper.add_from_caller(reader)
         return reader
 
+    def feed_early(self, rest: bytes) -> None:
+        """Frames that came with the handshake answer of a ``detached`` connection (caller
+        thread, before its first receive): queued here; a close frame or a violation
+        among them goes to the loop, and the socket with it, as ``receive`` does."""
+        if self._proto.feed_from_caller(rest, self._queue.put_direct):
+            return
+        with self._lock:
+            self.returning = True
+        self._loop.call_soon_threadsafe(self._handed_back)
+
+    def attach_soon(self) -> None:
+        """Have the loop give a ``detached`` connection its transport now, not when it
+        first needs one (the heartbeat starts with it)."""
+        self._loop.call_soon_threadsafe(self._attach)
+
     # -- loop side ------------------------------------------------------------------
     def _attach(self) -> None:
         """Give the socket its transport (loop thread), if the caller still holds it alone;

@@ -13,7 +13,7 @@ import concurrent.futures
 import os
 import signal
 import threading
-from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
+from typing import Any, Awaitable, Coroutine, Optional, TypeVar
 
 from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
@@ -85,33 +85,6 @@ class LoopThread:
         try:
             if not wait_future(future, timeout):
                 raise concurrent.futures.TimeoutError(f"{what} took longer than {timeout} s")
-            return future.result(0)
-        except BaseException:
-            future.cancel()
-            raise
-
-    def call(self, start: Callable[["concurrent.futures.Future[T]"], None], what: str = "this call") -> T:
-        """Run ``start(future)`` on the loop and wait for the future it settles.
-
-        For callback-driven work: a coroutine would spread it over more loop
-        turns (task creation, wake-ups, the result's way back). An interrupt
-        here cancels the call if it has not begun on the loop.
-        """
-        self.check_caller(what)
-        future: "concurrent.futures.Future[T]" = concurrent.futures.Future()
-
-        def begin() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                start(future)
-            except BaseException as exc:
-                if not future.done():
-                    future.set_exception(exc)
-
-        self.loop.call_soon_threadsafe(begin)
-        try:
-            wait_future(future, None)
             return future.result(0)
         except BaseException:
             future.cancel()

@@ -18,6 +18,7 @@ from syncws.protocol.handshake import accept_key
 from syncws.protocol.url import parse_url
 from syncws.sync import client as sync_client
 from syncws.sync.direct_open import Opened, opens_here
+from tests.reliability.support import wait_until
 from tests.servers import RawPeer, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,6 +64,58 @@ def test_frames_sent_with_the_handshake_answer_are_kept(raw_server: Any, opened_
     with syncws.connect(server.url, compress=0) as ws:
         assert ws.receive_str(timeout=10) == "first"
         assert ws.receive_str(timeout=10) == "second"
+    assert opened_here == [server.url]
+
+
+def _answer_with(peer: RawPeer, key: str, frames: bytes) -> None:
+    answer = (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
+    )
+    peer.send(answer.encode() + frames)  # one write: the client reads them with the answer
+
+
+def test_a_close_frame_sent_with_the_answer_is_answered(raw_server: Any, opened_here: List[str]) -> None:
+    replies: List[int] = []
+    replied = threading.Event()
+
+    async def script(peer: RawPeer) -> None:
+        key = (await peer.read_request())["sec-websocket-key"]
+        _answer_with(peer, key, frame(1, b"bye") + frame(8, (4001).to_bytes(2, "big") + b"done"))
+        replies.append((await peer.read_close())[0])
+        replied.set()  # then the script ends: the server closes TCP first
+
+    server = raw_server(script)
+    ws = syncws.connect(server.url, compress=0, close_timeout=5)
+    assert ws.receive_str(timeout=10) == "bye"
+    msg = ws.receive(timeout=10)
+    assert (msg.type, msg.data, msg.extra) == (syncws.WSMsgType.CLOSE, 4001, "done")
+    assert ws.receive(timeout=10).type is syncws.WSMsgType.CLOSED
+    assert replied.wait(10) and replies == [4001]  # echoed by autoclose
+    assert ws.close() is False
+    wait_until(ws._proto.lost.done, what="TCP closed")
+    assert ws.close_code == 4001 and ws.exception() is None
+    assert opened_here == [server.url]
+
+
+def test_a_violation_sent_with_the_answer_fails_the_connection(raw_server: Any, opened_here: List[str]) -> None:
+    replies: List[int] = []
+    replied = threading.Event()
+
+    async def script(peer: RawPeer) -> None:
+        key = (await peer.read_request())["sec-websocket-key"]
+        _answer_with(peer, key, frame(1, b"ok") + frame(3, b"reserved opcode"))
+        replies.append((await peer.read_close())[0])
+        replied.set()
+
+    server = raw_server(script)
+    with syncws.connect(server.url, compress=0, close_timeout=5) as ws:
+        assert ws.receive_str(timeout=10) == "ok"
+        msg = ws.receive(timeout=10)
+        assert msg.type is syncws.WSMsgType.ERROR and isinstance(msg.data, syncws.WebSocketError)
+        assert ws.receive(timeout=10).type is syncws.WSMsgType.CLOSED
+    assert replied.wait(10) and replies == [1002]
+    assert ws.close_code == 1002
     assert opened_here == [server.url]
 
 
