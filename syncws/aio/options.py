@@ -187,7 +187,7 @@ class Options:
                 self._set(name, headers)
         if self.origin is not None:
             check_header("Origin", self.origin)
-        if self.user_agent is not None:
+        if self.user_agent is not None and self.user_agent != DEFAULT_USER_AGENT:
             check_header("User-Agent", self.user_agent)
         if self.cookies is not None:
             cookies = tuple(_pairs(self.cookies, "cookies"))

@@ -31,6 +31,8 @@ MAX_LINE = 8192
 MAX_HEADERS = 128
 MAX_HEAD = 65536
 
+# Our own constant headers: nothing in them to check.
+_FIXED = frozenset({"Upgrade", "Connection", "Sec-WebSocket-Version"})
 # Headers that only the handshake itself may set.
 _RESERVED = {
     "upgrade": "it is always 'websocket'",
@@ -99,7 +101,8 @@ def build_request(
     lines += [f"{k}: {v}" for k, v in own]
     lines += [f"{k}: {v}" for k, v in optional if k.lower() not in names]
     for k, v in own + optional:
-        check_header(k, v)
+        if k not in _FIXED:
+            check_header(k, v)
     lines += [f"{k}: {v}" for k, v in extra.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 

@@ -19,8 +19,8 @@ HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]], "Headers"]
 # RFC 9110 token characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\x00\r\n]")
-# The request head is sent as latin-1.
-_NON_LATIN1 = re.compile(r"[^\x00-\xff]")
+# Those, or what latin-1 (the request head's encoding) cannot carry: one search on the good path.
+_UNSENDABLE = re.compile(r"[\x00\r\n]|[^\x00-\xff]")
 
 
 class Headers:
@@ -81,16 +81,20 @@ class Headers:
 
 def check_header(name: str, value: str) -> None:
     """Refuse what would corrupt the request or smuggle a header (CR, LF, NUL)."""
-    from .errors import InvalidHeader
-
     if not isinstance(name, str) or not isinstance(value, str):
-        raise InvalidHeader(f"header names and values must be str, got {name!r}: {value!r}")
+        raise _invalid(f"header names and values must be str, got {name!r}: {value!r}")
     if not _TOKEN.fullmatch(name):
-        raise InvalidHeader(f"invalid header name {name!r}")
-    if _BAD_VALUE.search(value):
-        raise InvalidHeader(f"header {name!r} has a CR, LF or NUL in its value")
-    if _NON_LATIN1.search(value):
-        raise InvalidHeader(f"header {name!r} has characters outside latin-1 in its value")
+        raise _invalid(f"invalid header name {name!r}")
+    if _UNSENDABLE.search(value):
+        if _BAD_VALUE.search(value):
+            raise _invalid(f"header {name!r} has a CR, LF or NUL in its value")
+        raise _invalid(f"header {name!r} has characters outside latin-1 in its value")
+
+
+def _invalid(message: str) -> Exception:
+    from .errors import InvalidHeader  # errors imports this module
+
+    return InvalidHeader(message)
 
 
 def split_tokens(values: Iterable[str]) -> List[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ def parse_url(url: str) -> WSURL:
     """Parse ``ws://``, ``wss://`` (or ``http://``, ``https://``) URLs; raise InvalidURL."""
     if not isinstance(url, str):
         raise InvalidURL(f"URL must be a str, not {type(url).__name__}")
+    return _parse(url)
+
+
+# Scripts connect to the same few URLs again and again; a WSURL is immutable.
+@functools.lru_cache(maxsize=64)
+def _parse(url: str) -> WSURL:
     if any(ord(c) < 0x21 or c == "\x7f" for c in url):
         raise InvalidURL(f"URL contains whitespace or control characters: {url!r}")
     try:

@@ -255,3 +255,13 @@ def test_wsurl_str_and_frozen() -> None:
 @pytest.mark.parametrize("host", ["my_host.local", "a-b.example", "localhost", "x1.y2.z3"])
 def test_ordinary_host_names_accepted(host: str) -> None:
     assert parse_url(f"ws://{host}/").host == host
+
+
+def test_repeated_urls_parse_once_and_bad_ones_fail_every_time() -> None:
+    url = "ws://example.com:8080/repeat?x=1"
+    assert parse_url(url) is parse_url(url)  # cached: WSURL is immutable
+    for _ in range(2):
+        with pytest.raises(InvalidURL):
+            parse_url("ws://example.com/#fragment")
+    with pytest.raises(InvalidURL):
+        parse_url(b"ws://example.com/")  # type: ignore[arg-type]
