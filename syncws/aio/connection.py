@@ -161,6 +161,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.handshake.set_exception(
                 ClientConnectionError("connection closed during the opening handshake", cause=exc)
             )
+            self.handshake.exception()  # an opening that already gave up (TLS pin, timeout) never reads it
         elif self.exception is None and conn is not None and conn.close_received is None:
             err = ConnectionClosedError(
                 "connection lost without a close frame (1006)", WSCloseCode.ABNORMAL_CLOSURE
