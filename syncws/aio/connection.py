@@ -18,12 +18,12 @@ from ..protocol.connection import ClientConnection
 from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
 from ..protocol.messages import WSMessage, WSMsgType
-from .closing import EOF_GRACE, CloseWait
+from .closing import CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
 from .writer import FrameWriter
 
-__all__ = ["EOF_GRACE", "WebSocketProtocol"]
+__all__ = ["WebSocketProtocol"]
 
 _DATA = WSMsgType.BINARY  # TEXT (1) and BINARY (2) are the only types <= this
 

@@ -29,7 +29,8 @@ from _thread import LockType
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from ..aio.blocking import SLICE, in_main_thread, interruptible
-from ..aio.connection import EOF_GRACE, WebSocketProtocol
+from ..aio.closing import EOF_GRACE
+from ..aio.connection import WebSocketProtocol
 from ..aio.connector import connect_now
 from ..aio.errors import ReceiveTimeout
 from ..protocol.errors import ConnectionClosed
