@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import trustme
 
+from tests.relay import Relay
 from tests.servers import RawServer, Script, ServerLoop, serve_many, start_aiohttp, start_websockets
 
 PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD"]
@@ -101,3 +102,9 @@ def aiohttp_wss_url(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iter
 def raw_server(server_loop: ServerLoop) -> Iterator[Callable[[Script], RawServer]]:
     """``raw_server(script)`` starts a scripted server; errors in the script fail the test."""
     yield from serve_many(server_loop, RawServer)
+
+
+@pytest.fixture
+def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
+    """``relay(port)``: a loopback TCP relay to ``port`` that ``cut()`` makes half-open."""
+    yield from serve_many(server_loop, Relay)

@@ -152,7 +152,11 @@ class ClientWebSocketResponse(ConnectionView):
 
     # -- closing -----------------------------------------------------------------
     async def close(self, *, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
-        """Run the closing handshake; False if the connection was already closed."""
+        """Run the closing handshake; False if the connection was already closed.
+
+        Cancelling this call stops only the waiting: the handshake runs on to its
+        end (bounded by ``close_timeout``), and a later ``close()`` waits for it.
+        """
         return await self._proto.close(code, control_payload(message))
 
     # -- receiving ---------------------------------------------------------------

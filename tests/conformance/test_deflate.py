@@ -20,7 +20,7 @@ import syncws
 from syncws import WSMsgType
 from syncws.protocol.deflate import DeflateParams, Inflater
 from syncws.protocol.reader import MessageReader
-from tests.conformance.conftest import Client
+from tests.apis import Client
 from tests.conformance.helpers import (
     Compressor,
     Decompressor,

@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from syncws import WSMsgType
-from tests.conformance.conftest import Client
+from tests.apis import Client
 from tests.conformance.helpers import close_frame, expect_close, read_close, read_messages
 from tests.servers import RawPeer, RawServer, frame
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from syncws import WSMsgType
 from syncws.protocol.messages import WSMessage
 from syncws.protocol.reader import MessageReader
-from tests.conformance.conftest import Client
+from tests.apis import Client
 from tests.conformance.helpers import close_frame, expect_close, first_invalid_utf8, read_close, read_messages
 from tests.servers import RawPeer, RawServer, frame
 

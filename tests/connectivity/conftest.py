@@ -1,6 +1,6 @@
 """Fixtures for the connectivity tests: both APIs, the app server (plain, TLS with a
 localhost-only certificate, client-certificate-required), pproxy processes, scripted
-servers and half-open relays. Everything listens on 127.0.0.1."""
+servers. Everything listens on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,24 +10,23 @@ from typing import Any, Callable, Iterator, List
 import pytest
 import trustme
 
-from tests.connectivity.apis import Api
+from tests.apis import Client
 from tests.connectivity.peers import (
     AppServer,
     ProxyProcess,
-    Relay,
     ScriptedServer,
     start_app,
     start_scripted,
     start_silent,
 )
-from tests.servers import ServerLoop, serve_many
+from tests.servers import ServerLoop
 
 
 @pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest) -> Iterator[Api]:
-    face = Api(request.param)
+def api(request: pytest.FixtureRequest, server_loop: ServerLoop) -> Iterator[Client]:
+    face = Client(request.param, server_loop)
     yield face
-    face.finish()
+    face.cleanup()
 
 
 def _stop(server_loop: ServerLoop, server: Any) -> None:
@@ -125,12 +124,6 @@ def scripted(server_loop: ServerLoop) -> Iterator[Callable[..., ScriptedServer]]
     yield start
     for server in started:
         _stop(server_loop, server.server)
-
-
-@pytest.fixture
-def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
-    """``relay(port)``: a TCP relay to 127.0.0.1:port that ``cut()`` makes half-open."""
-    yield from serve_many(server_loop, Relay)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Real peers for the connectivity tests: a `websockets` app server with routes for
 headers, redirects and statuses; a scripted `websockets` server; the `pproxy` forward
-proxy as a subprocess; a TCP relay that can go silent without closing (half-open)."""
+proxy as a subprocess. (The half-open relay is tests/relay.py.)"""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from websockets.http11 import Request, Response
 __all__ = [
     "AppServer",
     "ProxyProcess",
-    "Relay",
     "ScriptedServer",
     "start_app",
     "start_scripted",
@@ -230,56 +229,3 @@ class ProxyProcess:
         self.proc.stdout.close()
 
 
-# -- a relay that can go half-open -------------------------------------------------
-
-
-class Relay:
-    """Forwards TCP to ``target_port``; ``cut()`` makes the connections open so far drop
-    everything both ways while keeping their sockets open, like a peer behind a dead NAT
-    or a pulled cable. Connections made after the cut work."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.server: Optional[asyncio.AbstractServer] = None
-        self.port = 0
-        self._live: List["_Link"] = []
-        self._writers: List[asyncio.StreamWriter] = []
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers += [writer, up_writer]
-        link = _Link()
-        self._live.append(link)
-        await asyncio.gather(link.pump(reader, up_writer), link.pump(up_reader, writer))
-
-    def cut(self) -> None:
-        for link in self._live:
-            link.cut = True
-        self._live = []
-
-    async def stop(self) -> None:
-        for writer in self._writers:
-            writer.close()
-        if self.server is not None:
-            self.server.close()
-
-
-class _Link:
-    cut = False
-
-    async def pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    if not self.cut:
-                        writer.close()
-                    return
-                if not self.cut:
-                    writer.write(data)
-        except OSError:
-            writer.close()

@@ -14,13 +14,13 @@ import pytest
 import syncws
 from syncws.aio.proxy import bypass_proxy, proxy_from_env
 from syncws.protocol.url import parse_url
-from tests.connectivity.apis import Api
+from tests.apis import Client
 from tests.connectivity.peers import AppServer, ProxyProcess
 
 pytestmark = pytest.mark.timeout(30)
 
 
-def _proxied(api: Api, url: str, **options: object) -> bool:
+def _proxied(api: Client, url: str, **options: object) -> bool:
     """True when the credential-less connection was stopped by the proxy (407)."""
     try:
         api.echo(url, "x", **options)
@@ -32,7 +32,7 @@ def _proxied(api: Api, url: str, **options: object) -> bool:
 
 @pytest.mark.parametrize("name", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
 def test_ws_uses_http_proxy_then_all_proxy(
-    api: Api, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app_url: str, name: str
+    api: Client, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app_url: str, name: str
 ) -> None:
     monkeypatch.setenv(name, auth_proxy.url())
     assert _proxied(api, app_url)
@@ -40,14 +40,14 @@ def test_ws_uses_http_proxy_then_all_proxy(
 
 
 def test_ws_ignores_https_proxy(
-    api: Api, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app_url: str
+    api: Client, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app_url: str
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", auth_proxy.url())
     assert not _proxied(api, app_url)
 
 
 def test_wss_uses_https_proxy(
-    api: Api,
+    api: Client,
     monkeypatch: pytest.MonkeyPatch,
     auth_proxy: ProxyProcess,
     http_proxy: ProxyProcess,
@@ -66,7 +66,7 @@ def test_wss_uses_https_proxy(
 
 
 def test_credentials_in_the_environment(
-    api: Api, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app: AppServer
+    api: Client, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app: AppServer
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", auth_proxy.url(auth="user:pass"))
     since = auth_proxy.mark()
@@ -75,7 +75,7 @@ def test_credentials_in_the_environment(
 
 
 def test_explicit_proxy_wins_over_the_environment(
-    api: Api, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, http_proxy: ProxyProcess, app_url: str
+    api: Client, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, http_proxy: ProxyProcess, app_url: str
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", auth_proxy.url())
     monkeypatch.setenv("NO_PROXY", "*")
@@ -96,7 +96,7 @@ def test_explicit_proxy_wins_over_the_environment(
     ],
 )
 def test_no_proxy_forms(
-    api: Api,
+    api: Client,
     monkeypatch: pytest.MonkeyPatch,
     auth_proxy: ProxyProcess,
     app: AppServer,
@@ -110,7 +110,7 @@ def test_no_proxy_forms(
 
 @pytest.mark.parametrize("no_proxy", ["localhost", ".localhost", "*.localhost", "LOCALHOST", "localhost:{port}"])
 def test_no_proxy_host_names(
-    api: Api, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app: AppServer, no_proxy: str
+    api: Client, monkeypatch: pytest.MonkeyPatch, auth_proxy: ProxyProcess, app: AppServer, no_proxy: str
 ) -> None:
     monkeypatch.setenv("http_proxy", auth_proxy.url())
     monkeypatch.setenv("no_proxy", no_proxy.format(port=app.port))
@@ -163,7 +163,7 @@ def test_environment_precedence_and_httpoxy() -> None:
     assert proxy_from_env(ws, {}) is None
 
 
-def test_bad_proxy_in_the_environment(api: Api, monkeypatch: pytest.MonkeyPatch, app_url: str) -> None:
+def test_bad_proxy_in_the_environment(api: Client, monkeypatch: pytest.MonkeyPatch, app_url: str) -> None:
     monkeypatch.setenv("HTTP_PROXY", "gopher://127.0.0.1:70")
     with pytest.raises(syncws.InvalidURL, match="from the environment"):
         api.connect(app_url)

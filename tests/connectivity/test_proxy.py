@@ -9,14 +9,14 @@ from typing import Callable
 import pytest
 
 import syncws
-from tests.connectivity.apis import Api, header
+from tests.apis import Client, header
 from tests.connectivity.peers import AppServer, ProxyProcess
 from tests.servers import RawPeer, RawServer
 
 pytestmark = pytest.mark.timeout(30)
 
 
-def test_http_connect_tunnel(api: Api, http_proxy: ProxyProcess, app: AppServer) -> None:
+def test_http_connect_tunnel(api: Client, http_proxy: ProxyProcess, app: AppServer) -> None:
     since = http_proxy.mark()
     info = api.info(f"ws://127.0.0.1:{app.port}/info", proxy=http_proxy.url())
     http_proxy.wait_for(f"-> 127.0.0.1:{app.port}", since)
@@ -25,7 +25,7 @@ def test_http_connect_tunnel(api: Api, http_proxy: ProxyProcess, app: AppServer)
     assert not header(info, "Proxy-Authorization"), "proxy credentials never reach the server"
 
 
-def test_proxy_credentials_from_url_or_proxy_auth(api: Api, auth_proxy: ProxyProcess, app_url: str) -> None:
+def test_proxy_credentials_from_url_or_proxy_auth(api: Client, auth_proxy: ProxyProcess, app_url: str) -> None:
     assert api.echo(app_url, "via url", proxy=auth_proxy.url(auth="user:pass")) == "via url"
     auth = syncws.BasicAuth("user", "pass")
     assert api.echo(app_url, "via option", proxy=auth_proxy.url(), proxy_auth=auth) == "via option"
@@ -34,7 +34,7 @@ def test_proxy_credentials_from_url_or_proxy_auth(api: Api, auth_proxy: ProxyPro
 
 
 @pytest.mark.parametrize("credentials", ["", "user:wrong"])
-def test_proxy_407_names_the_status(api: Api, auth_proxy: ProxyProcess, app_url: str, credentials: str) -> None:
+def test_proxy_407_names_the_status(api: Client, auth_proxy: ProxyProcess, app_url: str, credentials: str) -> None:
     with pytest.raises(syncws.ProxyError) as err:
         api.connect(app_url, proxy=auth_proxy.url(auth=credentials))
     assert err.value.status == 407
@@ -52,7 +52,7 @@ def test_proxy_407_names_the_status(api: Api, auth_proxy: ProxyProcess, app_url:
     ],
 )
 def test_any_non_2xx_answer_names_the_status(
-    api: Api, raw_server: Callable[..., RawServer], app_url: str, answer: bytes, status: int
+    api: Client, raw_server: Callable[..., RawServer], app_url: str, answer: bytes, status: int
 ) -> None:
     """pproxy only ever answers 200 or 407, so these answers come from a scripted proxy."""
     requests = []
@@ -70,7 +70,7 @@ def test_any_non_2xx_answer_names_the_status(
     assert "User-Agent: ua/1\r\n" in head and "Proxy-Authorization" not in head
 
 
-def test_malformed_proxy_answer(api: Api, raw_server: Callable[..., RawServer], app_url: str) -> None:
+def test_malformed_proxy_answer(api: Client, raw_server: Callable[..., RawServer], app_url: str) -> None:
     async def script(peer: RawPeer) -> None:
         await peer.reader.readuntil(b"\r\n\r\n")
         peer.send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
@@ -80,20 +80,20 @@ def test_malformed_proxy_answer(api: Api, raw_server: Callable[..., RawServer], 
         api.connect(app_url, proxy=f"http://127.0.0.1:{proxy.port}")
 
 
-def test_proxy_that_cannot_reach_the_target(api: Api, http_proxy: ProxyProcess, unused_port: int) -> None:
+def test_proxy_that_cannot_reach_the_target(api: Client, http_proxy: ProxyProcess, unused_port: int) -> None:
     """pproxy hangs up without an answer when the target refuses: a ProxyError too."""
     with pytest.raises(syncws.ProxyError) as err:
         api.connect(f"ws://127.0.0.1:{unused_port}/", proxy=http_proxy.url())
     assert err.value.status == 0 and "CONNECT" in str(err.value)
 
 
-def test_unreachable_proxy(api: Api, unused_port: int, app_url: str) -> None:
+def test_unreachable_proxy(api: Client, unused_port: int, app_url: str) -> None:
     with pytest.raises(syncws.ProxyError, match="cannot connect to proxy"):
         api.connect(app_url, proxy=f"http://127.0.0.1:{unused_port}")
 
 
 def test_wss_through_tunnel_verifies_the_target_name(
-    api: Api, http_proxy: ProxyProcess, tls_app: AppServer, client_ssl: ssl.SSLContext
+    api: Client, http_proxy: ProxyProcess, tls_app: AppServer, client_ssl: ssl.SSLContext
 ) -> None:
     """The proxy is 127.0.0.1, which the certificate does not name; TLS must use "localhost"."""
     since = http_proxy.mark()
@@ -104,7 +104,9 @@ def test_wss_through_tunnel_verifies_the_target_name(
     assert tls_app.sni == ["localhost"]
 
 
-def test_proxy_headers_and_user_agent_go_to_the_proxy_only(api: Api, auth_proxy: ProxyProcess, app: AppServer) -> None:
+def test_proxy_headers_and_user_agent_go_to_the_proxy_only(
+    api: Client, auth_proxy: ProxyProcess, app: AppServer
+) -> None:
     """pproxy checks the Proxy-Authorization we put in proxy_headers; the server never sees it."""
     info = api.info(
         f"ws://127.0.0.1:{app.port}/info",
@@ -114,7 +116,7 @@ def test_proxy_headers_and_user_agent_go_to_the_proxy_only(api: Api, auth_proxy:
     assert not header(info, "Proxy-Authorization")
 
 
-def test_bad_proxy_urls_fail_before_io(api: Api, app_url: str) -> None:
+def test_bad_proxy_urls_fail_before_io(api: Client, app_url: str) -> None:
     for bad, message in [
         ("https://127.0.0.1:3128", "not supported"),
         ("ftp://127.0.0.1:21", "scheme"),
@@ -134,7 +136,7 @@ def test_bad_proxy_urls_fail_before_io(api: Api, app_url: str) -> None:
     ("scheme", "seen"),
     [("socks5", "127.0.0.1"), ("socks5h", "localhost"), ("socks4", "127.0.0.1")],
 )
-def test_socks(api: Api, http_proxy: ProxyProcess, app: AppServer, scheme: str, seen: str) -> None:
+def test_socks(api: Client, http_proxy: ProxyProcess, app: AppServer, scheme: str, seen: str) -> None:
     """socks5 and socks4 resolve the host here; socks5h lets the proxy resolve it."""
     since = http_proxy.mark()
     info = api.info(f"ws://localhost:{app.port}/info", proxy=http_proxy.url(scheme))
@@ -142,7 +144,7 @@ def test_socks(api: Api, http_proxy: ProxyProcess, app: AppServer, scheme: str, 
     assert header(info, "Host") == [f"localhost:{app.port}"]
 
 
-def test_socks5_with_credentials(api: Api, auth_proxy: ProxyProcess, app_url: str) -> None:
+def test_socks5_with_credentials(api: Client, auth_proxy: ProxyProcess, app_url: str) -> None:
     assert api.echo(app_url, "socks auth", proxy=auth_proxy.url("socks5", "user:pass")) == "socks auth"
     assert api.echo(app_url, "socks auth", proxy=auth_proxy.url("socks5"),
                     proxy_auth=syncws.BasicAuth("user", "pass")) == "socks auth"
@@ -151,7 +153,7 @@ def test_socks5_with_credentials(api: Api, auth_proxy: ProxyProcess, app_url: st
 
 
 def test_wss_through_socks5h(
-    api: Api, http_proxy: ProxyProcess, tls_app: AppServer, client_ssl: ssl.SSLContext
+    api: Client, http_proxy: ProxyProcess, tls_app: AppServer, client_ssl: ssl.SSLContext
 ) -> None:
     tls_app.sni.clear()
     info = api.info(f"wss://localhost:{tls_app.port}/info", proxy=http_proxy.url("socks5h"), ssl=client_ssl)
@@ -166,7 +168,7 @@ def _hide_python_socks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_socks_without_the_extra_says_what_to_install(
-    api: Api, monkeypatch: pytest.MonkeyPatch, http_proxy: ProxyProcess, app_url: str
+    api: Client, monkeypatch: pytest.MonkeyPatch, http_proxy: ProxyProcess, app_url: str
 ) -> None:
     _hide_python_socks(monkeypatch)
     with pytest.raises(ImportError, match=r"pip install 'syncws\[socks\]'"):

@@ -17,7 +17,8 @@ import trustme
 
 import syncws
 from syncws.aio.reconnect import backoff_delay, is_permanent
-from tests.connectivity.peers import AppServer, Relay, ScriptedServer
+from tests.connectivity.peers import AppServer, ScriptedServer
+from tests.relay import Relay
 from tests.servers import RawPeer, RawServer, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(30)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 import syncws
-from tests.connectivity.apis import Api, header
+from tests.apis import Client, header
 from tests.connectivity.peers import AppServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -22,12 +22,12 @@ def redirect(base: str, to: str, code: int = 302) -> str:
 
 
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
-def test_redirect_codes_followed(api: Api, app_url: str, code: int) -> None:
+def test_redirect_codes_followed(api: Client, app_url: str, code: int) -> None:
     info = api.info(redirect(app_url, "/info?hop=1", code))
     assert info["path"] == "/info?hop=1"
 
 
-def test_location_forms_and_chains(api: Api, app: AppServer, app_url: str) -> None:
+def test_location_forms_and_chains(api: Client, app: AppServer, app_url: str) -> None:
     http_form = f"http://127.0.0.1:{app.port}/info?form=http"
     assert api.info(redirect(app_url, http_form))["path"] == "/info?form=http"
     assert api.info(redirect(app_url, "../info?form=relative"))["path"] == "/info?form=relative"
@@ -36,7 +36,7 @@ def test_location_forms_and_chains(api: Api, app: AppServer, app_url: str) -> No
     assert api.info(chain)["path"] == "/info?hops=3"
 
 
-def test_final_url_visible(api: Api, app: AppServer, app_url: str) -> None:
+def test_final_url_visible(api: Client, app: AppServer, app_url: str) -> None:
     if not hasattr(syncws.SyncWebSocket, "url") or not hasattr(syncws.ClientWebSocketResponse, "url"):
         pytest.skip("ws.url property not added to the facades yet")
     with api.connect(redirect(app_url, f"ws://localhost:{app.port}/info?final=1")) as conn:
@@ -45,7 +45,7 @@ def test_final_url_visible(api: Api, app: AppServer, app_url: str) -> None:
         assert conn.url == f"ws://127.0.0.1:{app.port}/info", "never the credentials"
 
 
-def test_max_redirects(api: Api, app: AppServer, app_url: str) -> None:
+def test_max_redirects(api: Client, app: AppServer, app_url: str) -> None:
     before = app.requests
     with pytest.raises(syncws.TooManyRedirects) as err:
         api.connect(app_url + "/loop")
@@ -59,7 +59,7 @@ def test_max_redirects(api: Api, app: AppServer, app_url: str) -> None:
         api.connect(two, max_redirects=0)
 
 
-def test_credentials_kept_on_the_same_host(api: Api, app: AppServer) -> None:
+def test_credentials_kept_on_the_same_host(api: Client, app: AppServer) -> None:
     base = f"ws://127.0.0.1:{app.port}"
     info = api.info(redirect(f"ws://user:pw@127.0.0.1:{app.port}", "/info"), headers={"X-Token": "t"})
     assert header(info, "Authorization") == [syncws.BasicAuth("user", "pw").encode()]
@@ -68,7 +68,7 @@ def test_credentials_kept_on_the_same_host(api: Api, app: AppServer) -> None:
     assert header(info, "Cookie") == ["c=1"]
 
 
-def test_credentials_dropped_on_another_host(api: Api, app: AppServer) -> None:
+def test_credentials_dropped_on_another_host(api: Client, app: AppServer) -> None:
     elsewhere = f"ws://localhost:{app.port}/info"  # same server, another host name
     cases: List[Tuple[str, Dict[str, Any]]] = [
         (f"ws://user:pw@127.0.0.1:{app.port}", {}),
@@ -85,7 +85,7 @@ def test_credentials_dropped_on_another_host(api: Api, app: AppServer) -> None:
 
 
 def test_wss_to_ws_downgrade_refused(
-    api: Api, tls_app: AppServer, app: AppServer, client_ssl: ssl.SSLContext
+    api: Client, tls_app: AppServer, app: AppServer, client_ssl: ssl.SSLContext
 ) -> None:
     with pytest.raises(syncws.RedirectError, match="drop TLS") as err:
         api.connect(redirect(f"wss://localhost:{tls_app.port}", f"ws://localhost:{app.port}/info"), ssl=client_ssl)
@@ -94,23 +94,23 @@ def test_wss_to_ws_downgrade_refused(
     assert info["path"] == "/info"
 
 
-def test_ws_to_wss_upgrade_followed(api: Api, tls_app: AppServer, app_url: str, client_ssl: ssl.SSLContext) -> None:
+def test_ws_to_wss_upgrade_followed(api: Client, tls_app: AppServer, app_url: str, client_ssl: ssl.SSLContext) -> None:
     info = api.info(redirect(app_url, f"wss://localhost:{tls_app.port}/info?secure=1"), ssl=client_ssl)
     assert info["path"] == "/info?secure=1"
 
 
-def test_bad_location(api: Api, app_url: str) -> None:
+def test_bad_location(api: Client, app_url: str) -> None:
     with pytest.raises(syncws.RedirectError, match="cannot follow"):
         api.connect(redirect(app_url, "ftp://127.0.0.1/"))
 
 
-def test_redirect_other_statuses_not_followed(api: Api, app_url: str) -> None:
+def test_redirect_other_statuses_not_followed(api: Client, app_url: str) -> None:
     with pytest.raises(syncws.WSServerHandshakeError) as err:
         api.connect(app_url + "/status/300")
     assert err.value.status == 300 and not isinstance(err.value, syncws.RedirectError)
 
 
-def test_sock_cannot_follow(api: Api, app: AppServer) -> None:
+def test_sock_cannot_follow(api: Client, app: AppServer) -> None:
     sock = socket.create_connection(("127.0.0.1", app.port))
     with pytest.raises(syncws.RedirectError, match="sock="):
         api.connect(f"ws://127.0.0.1:{app.port}/loop", sock=sock)

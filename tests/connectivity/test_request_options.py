@@ -9,20 +9,20 @@ from typing import Any, Callable, Dict
 import pytest
 
 import syncws
-from tests.connectivity.apis import Api, header
+from tests.apis import Client, header
 from tests.servers import RawPeer, RawServer
 
 pytestmark = pytest.mark.timeout(30)
 
 
-def test_headers_mapping_and_pairs(api: Api, app_url: str) -> None:
+def test_headers_mapping_and_pairs(api: Client, app_url: str) -> None:
     info = api.info(app_url + "/info", headers={"X-One": "1", "X-Two": "2"})
     assert header(info, "X-One") == ["1"] and header(info, "X-Two") == ["2"]
     info = api.info(app_url + "/info", headers=[("X-Twice", "a"), ("X-Other", "b"), ("x-twice", "c")])
     assert header(info, "X-Twice") == ["a", "c"], "repeated names are kept, in order"
 
 
-def test_user_agent(api: Api, app_url: str) -> None:
+def test_user_agent(api: Client, app_url: str) -> None:
     python = ".".join(platform.python_version_tuple()[:2])
     expected = f"syncws/{syncws.__version__} Python/{python}"
     assert expected == syncws.DEFAULT_USER_AGENT
@@ -32,19 +32,19 @@ def test_user_agent(api: Api, app_url: str) -> None:
     assert header(api.info(app_url + "/info", headers={"User-Agent": "hdr/2"}), "User-Agent") == ["hdr/2"]
 
 
-def test_origin(api: Api, app_url: str) -> None:
+def test_origin(api: Client, app_url: str) -> None:
     assert header(api.info(app_url + "/info", origin="https://app.example"), "Origin") == ["https://app.example"]
     assert header(api.info(app_url + "/info"), "Origin") == []
 
 
-def test_cookies(api: Api, app_url: str) -> None:
+def test_cookies(api: Client, app_url: str) -> None:
     info = api.info(app_url + "/info", cookies={"session": "abc123", "theme": "dark"})
     assert header(info, "Cookie") == ["session=abc123; theme=dark"]
     info = api.info(app_url + "/info", cookies=[("a", "1")], headers={"Cookie": "pre=0"})
     assert header(info, "Cookie") == ["pre=0; a=1"], "one Cookie header (RFC 6265 §5.4)"
 
 
-def test_params(api: Api, app_url: str) -> None:
+def test_params(api: Client, app_url: str) -> None:
     info = api.info(app_url + "/info", params={"q": "a b&c", "n": 3})
     assert info["path"] == "/info?q=a%20b%26c&n=3"
     info = api.info(app_url + "/info?x=1", params=[("y", "é"), ("y", "2"), ("f", 1.5)])
@@ -67,7 +67,7 @@ BAD: Dict[str, Dict[str, Any]] = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_injection_refused_before_anything_is_sent(
-    api: Api, raw_server: Callable[..., RawServer], case: str
+    api: Client, raw_server: Callable[..., RawServer], case: str
 ) -> None:
     seen = []
 
@@ -86,12 +86,12 @@ def test_injection_refused_before_anything_is_sent(
     assert len(seen) == 1 and b"evil" not in seen[0].lower()
 
 
-def test_reserved_headers_refused(api: Api, app_url: str) -> None:
+def test_reserved_headers_refused(api: Client, app_url: str) -> None:
     with pytest.raises(syncws.InvalidHeader, match="Sec-WebSocket-Key"):
         api.connect(app_url, headers={"Sec-WebSocket-Key": "x"})
 
 
-def test_option_types_checked(api: Api, app_url: str) -> None:
+def test_option_types_checked(api: Client, app_url: str) -> None:
     with pytest.raises(TypeError):
         api.connect(app_url, params={"a": object()})
     with pytest.raises(TypeError):

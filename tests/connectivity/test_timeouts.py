@@ -13,8 +13,9 @@ from typing import Callable, Tuple
 import pytest
 
 import syncws
-from tests.connectivity.apis import Api, Conn
-from tests.connectivity.peers import AppServer, ProxyProcess, Relay
+from tests.apis import Client, Conn
+from tests.connectivity.peers import AppServer, ProxyProcess
+from tests.relay import Relay
 from tests.servers import RawPeer, RawServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -27,7 +28,7 @@ def test_documented_defaults() -> None:
     assert syncws.Options(timeout=3).open_deadline == 3 and syncws.Options(timeout=3, open_timeout=1).open_deadline == 1
 
 
-def test_open_timeout(api: Api, raw_server: Callable[..., RawServer]) -> None:
+def test_open_timeout(api: Client, raw_server: Callable[..., RawServer]) -> None:
     async def script(peer: RawPeer) -> None:
         await peer.read_request()
         await peer.at_eof()  # accepts, reads, never answers
@@ -38,7 +39,7 @@ def test_open_timeout(api: Api, raw_server: Callable[..., RawServer]) -> None:
     assert isinstance(err.value, TimeoutError) and isinstance(err.value, asyncio.TimeoutError)
 
 
-def test_open_timeout_inside_a_stuck_proxy(api: Api, stuck_proxy: ProxyProcess, app_url: str) -> None:
+def test_open_timeout_inside_a_stuck_proxy(api: Client, stuck_proxy: ProxyProcess, app_url: str) -> None:
     since = stuck_proxy.mark()
     with pytest.raises(syncws.OpenTimeout, match=r"via proxy http://127\.0\.0\.1") as err:
         api.connect(app_url, proxy=stuck_proxy.url(), open_timeout=0.3)
@@ -46,7 +47,7 @@ def test_open_timeout_inside_a_stuck_proxy(api: Api, stuck_proxy: ProxyProcess, 
     assert "took longer than 0.3 s" in str(err.value)
 
 
-def test_receive_timeout_per_call_and_per_connection(api: Api, app_url: str) -> None:
+def test_receive_timeout_per_call_and_per_connection(api: Client, app_url: str) -> None:
     with api.connect(app_url, receive_timeout=0.05) as conn:
         with pytest.raises(syncws.ReceiveTimeout):
             conn.receive()  # the connection's default
@@ -57,7 +58,7 @@ def test_receive_timeout_per_call_and_per_connection(api: Api, app_url: str) -> 
         assert not conn.closed
 
 
-def _half_open(api: Api, relay: Callable[[int], Relay], app: AppServer, **options: object) -> Tuple[Conn, Relay]:
+def _half_open(api: Client, relay: Callable[[int], Relay], app: AppServer, **options: object) -> Tuple[Conn, Relay]:
     r = relay(app.port)
     conn = api.connect(f"ws://127.0.0.1:{r.port}/", **options)
     conn.send_str("alive")
@@ -66,14 +67,14 @@ def _half_open(api: Api, relay: Callable[[int], Relay], app: AppServer, **option
     return conn, r
 
 
-def test_close_timeout(api: Api, relay: Callable[[int], Relay], app: AppServer) -> None:
+def test_close_timeout(api: Client, relay: Callable[[int], Relay], app: AppServer) -> None:
     conn, _ = _half_open(api, relay, app, close_timeout=0.2)
     assert conn.close() is True
     assert isinstance(conn.exception(), syncws.CloseTimeout)
     assert conn.close_code == 1006
 
 
-def test_heartbeat_detects_a_half_open_connection(api: Api, relay: Callable[[int], Relay], app: AppServer) -> None:
+def test_heartbeat_detects_a_half_open_connection(api: Client, relay: Callable[[int], Relay], app: AppServer) -> None:
     conn, _ = _half_open(api, relay, app, heartbeat=0.1)
     msg = conn.receive(timeout=10)
     assert msg.type is syncws.WSMsgType.ERROR and isinstance(msg.data, syncws.ServerTimeoutError)
@@ -82,7 +83,7 @@ def test_heartbeat_detects_a_half_open_connection(api: Api, relay: Callable[[int
     assert conn.receive().type is syncws.WSMsgType.CLOSED
 
 
-def test_heartbeat_keeps_a_live_connection(api: Api, app_url: str) -> None:
+def test_heartbeat_keeps_a_live_connection(api: Client, app_url: str) -> None:
     with api.connect(app_url, heartbeat=0.05) as conn:
         with pytest.raises(syncws.ReceiveTimeout):
             conn.receive(timeout=0.3)  # several pings go out and are answered meanwhile

@@ -11,7 +11,7 @@ import trustme
 
 import syncws
 import syncws.aio.tls
-from tests.connectivity.apis import Api
+from tests.apis import Client
 from tests.connectivity.peers import AppServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -22,23 +22,23 @@ def _fingerprint(cert: trustme.LeafCert) -> bytes:
     return hashlib.sha256(der).digest()
 
 
-def test_trusted_ca(api: Api, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
+def test_trusted_ca(api: Client, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
     assert api.echo(f"wss://localhost:{tls_app.port}/", "trusted", ssl=client_ssl) == "trusted"
 
 
-def test_untrusted_ca_refused(api: Api, tls_app: AppServer) -> None:
+def test_untrusted_ca_refused(api: Client, tls_app: AppServer) -> None:
     with pytest.raises(syncws.ClientSSLError) as err:
         api.connect(f"wss://localhost:{tls_app.port}/")  # default: certifi or SSL_CERT_FILE
     assert isinstance(err.value, ssl.SSLError) and isinstance(err.value, syncws.ClientConnectionError)
     assert "certificate verify failed" in str(err.value)
 
 
-def test_wrong_host_name_refused(api: Api, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
+def test_wrong_host_name_refused(api: Client, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
     with pytest.raises(syncws.ClientSSLError, match=r"127\.0\.0\.1"):
         api.connect(f"wss://127.0.0.1:{tls_app.port}/", ssl=client_ssl)
 
 
-def test_server_hostname_overrides_the_name(api: Api, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
+def test_server_hostname_overrides_the_name(api: Client, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
     tls_app.sni.clear()
     url = f"wss://127.0.0.1:{tls_app.port}/"
     assert api.echo(url, "sni", ssl=client_ssl, server_hostname="localhost") == "sni"
@@ -47,7 +47,7 @@ def test_server_hostname_overrides_the_name(api: Api, tls_app: AppServer, client
         api.connect(f"wss://localhost:{tls_app.port}/", ssl=client_ssl, server_hostname="other.example")
 
 
-def test_fingerprint_pin(api: Api, tls_app: AppServer, localhost_cert: trustme.LeafCert) -> None:
+def test_fingerprint_pin(api: Client, tls_app: AppServer, localhost_cert: trustme.LeafCert) -> None:
     """A pin replaces CA and name checks: it matches this very certificate or nothing."""
     pin = syncws.Fingerprint(_fingerprint(localhost_cert))
     assert api.echo(f"wss://127.0.0.1:{tls_app.port}/", "pinned", ssl=pin) == "pinned"
@@ -60,7 +60,7 @@ def test_fingerprint_pin(api: Api, tls_app: AppServer, localhost_cert: trustme.L
 
 
 def test_client_certificate(
-    api: Api, mtls_app: AppServer, client_ssl: ssl.SSLContext, client_cert_ssl: ssl.SSLContext
+    api: Client, mtls_app: AppServer, client_ssl: ssl.SSLContext, client_cert_ssl: ssl.SSLContext
 ) -> None:
     url = f"wss://localhost:{mtls_app.port}/"
     assert api.echo(url, "with cert", ssl=client_cert_ssl) == "with cert"
@@ -68,12 +68,12 @@ def test_client_certificate(
         api.connect(url, ssl=client_ssl, timeout=5)
 
 
-def test_ssl_false_is_insecure_and_says_so(api: Api, tls_app: AppServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ssl_false_is_insecure_and_says_so(api: Client, tls_app: AppServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(syncws.aio.tls, "_warned_insecure", False)
     with pytest.warns(UserWarning, match="not verified"):
         assert api.echo(f"wss://127.0.0.1:{tls_app.port}/", "insecure", ssl=False) == "insecure"
 
 
-def test_connector_default_context(api: Api, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
+def test_connector_default_context(api: Client, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
     connector = syncws.TCPConnector(ssl=client_ssl)
     assert api.echo(f"wss://localhost:{tls_app.port}/", "connector", connector=connector) == "connector"

@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 import syncws
-from tests.connectivity.apis import Api, header
+from tests.apis import Client, header
 from tests.connectivity.peers import AppServer, start_app
 from tests.servers import ServerLoop
 
@@ -54,13 +54,13 @@ async def _close(app: AppServer) -> None:
     await app.server.wait_closed()
 
 
-def test_unix_socket(api: Api, unix_app: str) -> None:
+def test_unix_socket(api: Client, unix_app: str) -> None:
     info = api.info("ws://localhost/info?via=unix", unix_socket=unix_app)
     assert info["path"] == "/info?via=unix"
     assert header(info, "Host") == ["localhost"], "the URL still names the server"
 
 
-def test_unix_socket_pathlike_and_tls(api: Api, unix_tls_app: str, client_ssl: ssl.SSLContext) -> None:
+def test_unix_socket_pathlike_and_tls(api: Client, unix_tls_app: str, client_ssl: ssl.SSLContext) -> None:
     from pathlib import Path
 
     assert api.echo("wss://localhost/", "tls over unix", unix_socket=Path(unix_tls_app), ssl=client_ssl) == (
@@ -68,19 +68,19 @@ def test_unix_socket_pathlike_and_tls(api: Api, unix_tls_app: str, client_ssl: s
     )
 
 
-def test_unix_socket_missing(api: Api, unix_dir: str) -> None:
+def test_unix_socket_missing(api: Client, unix_dir: str) -> None:
     with pytest.raises(syncws.ClientConnectionError, match="unix socket"):
         api.connect("ws://localhost/", unix_socket=os.path.join(unix_dir, "nobody.sock"))
 
 
 def test_unix_socket_ignores_proxy_environment(
-    api: Api, unix_app: str, monkeypatch: pytest.MonkeyPatch, unused_port: int
+    api: Client, unix_app: str, monkeypatch: pytest.MonkeyPatch, unused_port: int
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{unused_port}")
     assert api.echo("ws://localhost/", "no proxy", unix_socket=unix_app) == "no proxy"
 
 
-def test_connected_socket(api: Api, app: AppServer) -> None:
+def test_connected_socket(api: Client, app: AppServer) -> None:
     sock = socket.create_connection(("127.0.0.1", app.port))
     with api.connect("ws://app.example/info", sock=sock) as conn:
         assert header(json.loads(conn.receive_str()), "Host") == ["app.example"]
@@ -89,13 +89,13 @@ def test_connected_socket(api: Api, app: AppServer) -> None:
     assert sock.fileno() == -1, "the connection owns the socket and closed it"
 
 
-def test_connected_unix_socket(api: Api, unix_app: str) -> None:
+def test_connected_unix_socket(api: Client, unix_app: str) -> None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(unix_app)
     assert api.echo("ws://localhost/", "unix sock", sock=sock) == "unix sock"
 
 
-def test_socket_alternatives_conflict(api: Api, app_url: str) -> None:
+def test_socket_alternatives_conflict(api: Client, app_url: str) -> None:
     with socket.socket() as sock:
         with pytest.raises(ValueError, match="alternatives"):
             api.connect(app_url, sock=sock, unix_socket="/x")

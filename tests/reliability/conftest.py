@@ -7,14 +7,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.reliability.support import Relay, Snapshot, TLSRawServer, assert_no_leaks
+from tests.reliability.support import Snapshot, TLSRawServer, assert_no_leaks
 from tests.servers import Script, ServerLoop, serve_many
-
-
-@pytest.fixture
-def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
-    """``relay(port)``: a loopback TCP relay to ``port`` that the test can black-hole."""
-    yield from serve_many(server_loop, lambda port: Relay(server_loop.loop, port))
 
 
 @pytest.fixture

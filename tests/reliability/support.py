@@ -1,8 +1,7 @@
 """Shared tools of the reliability tests and of soak.py.
 
 Leak accounting (threads, file descriptors, tasks on the syncws loop), a
-loopback TCP relay that can black-hole traffic, a TLS variant of the
-scripted raw server, a subprocess echo server, and deterministic interrupt
+TLS variant of the scripted raw server, a subprocess echo server, and deterministic interrupt
 injection. Nothing here sleeps to synchronise: ``wait_until`` is a bounded
 poll of another thread's state.
 """
@@ -24,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 from syncws.sync.loop_thread import get_loop_thread
 from tests.servers import RawServer, Script
@@ -156,78 +155,6 @@ def settle(baseline: Snapshot, timeout: float = 10.0, collect: bool = True) -> S
 def assert_no_leaks(baseline: Snapshot, timeout: float = 10.0) -> None:
     after = settle(baseline, timeout)
     assert after.within(baseline), "leak: " + baseline.diff(after)
-
-
-# -- a loopback relay that can black-hole traffic -------------------------------------
-
-class Relay:
-    """client <-> relay <-> server on 127.0.0.1, run on the test servers' loop.
-
-    ``blackhole()`` stops forwarding in both directions without closing
-    anything: bytes pile up in kernel buffers, as when a path silently drops
-    packets or the peer host vanished. ``cut()`` resets every connection.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, target_port: int) -> None:
-        self.loop = loop
-        self.target_port = target_port
-        self.port = 0
-        self.accepted = 0
-        self.client_eof = 0  # connections whose client side closed
-        self._forwarding = asyncio.Event()
-        self._server: Optional[asyncio.AbstractServer] = None
-        self._writers: List[asyncio.StreamWriter] = []
-        self._tasks: Set["asyncio.Task[None]"] = set()
-
-    async def start(self) -> None:
-        self._forwarding.set()
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
-
-    async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        sreader, swriter = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers += [cwriter, swriter]
-        up = asyncio.ensure_future(self._pump(creader, swriter, client_side=True))
-        down = asyncio.ensure_future(self._pump(sreader, cwriter, client_side=False))
-        self._tasks |= {up, down}
-        await asyncio.gather(up, down, return_exceptions=True)
-        for w in (cwriter, swriter):
-            w.close()
-
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, client_side: bool) -> None:
-        try:
-            while True:
-                await self._forwarding.wait()
-                data = await reader.read(65536)
-                if not data:
-                    if client_side:
-                        self.client_eof += 1
-                    writer.close()
-                    return
-                await self._forwarding.wait()  # read while black-holed: held back, never delivered
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            if client_side:
-                self.client_eof += 1
-            writer.close()
-
-    def blackhole(self) -> None:
-        self.loop.call_soon_threadsafe(self._forwarding.clear)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        for w in self._writers:
-            w.transport.abort()
-        await asyncio.sleep(0)  # sleep-ok: one loop pass so the aborts run
 
 
 # -- scripted raw server over TLS --------------------------------------------------------

@@ -20,9 +20,9 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 import syncws
+from tests.relay import Relay
 from tests.reliability.support import (
     EchoServerProcess,
-    Relay,
     Snapshot,
     assert_no_leaks,
     reset_on_close,
@@ -227,7 +227,7 @@ def _half_open(relay: Callable[[int], Relay], ws_port: int, **options: Any) -> "
     ws = syncws.connect(r.url, compress=0, **options)
     ws.send_str("through the relay")
     assert ws.receive_str(timeout=10) == "through the relay"
-    r.blackhole()
+    r.cut()
     return ws, r
 
 
