@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict
 import syncws
 from tests.reliability import test_faults, test_interrupts
 from tests.reliability.load import run_load
-from tests.reliability.support import EchoServerProcess, Snapshot, settle, status_kib
+from tests.reliability.support import EchoServerProcess, Snapshot, settle, status_kib, wait_until
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame, start_websockets
 
 
@@ -96,6 +96,7 @@ def soak_cycles(servers: Servers, cycles: int) -> Dict[str, Any]:
     with syncws.connect(servers.ws_url, compress=0) as ws:  # warm up
         ws.send_str("warm")
         ws.receive(timeout=10)
+    wait_until(ws._proto.lost.done, what="the warm-up connection settled")  # at the sweeper's next tick
     before = Snapshot.take()
     start = time.monotonic()
     test_faults.CYCLES = cycles

@@ -68,6 +68,8 @@ class Interrupt:
         self.after = after
         self.ack = threading.Event()
         self.deferred = 0
+        self.sent = 0
+        self.stopped = ""  # why it stopped sending: what a failing test reports
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -75,9 +77,15 @@ class Interrupt:
         main = threading.main_thread().ident
         assert main is not None
         wait_until(self.ready, what="the main thread blocked in the operation")
+        self.stopped = "50 signals sent, none acknowledged"
         for _ in range(50):
             signal.pthread_kill(main, signal.SIGINT)
-            if self.ack.wait(0.2) or not self.ready():
+            self.sent += 1
+            if self.ack.wait(0.2):
+                self.stopped = "acknowledged"
+                break
+            if not self.ready():
+                self.stopped = "the main thread left the wait, unacknowledged"
                 break
             self.deferred += 1
             DEFERRED[0] += 1
@@ -120,6 +128,12 @@ def test_sigint_during_connect(raw_server: Any) -> None:
         except KeyboardInterrupt:
             helper.got_it()
             outcomes["interrupted"] += 1
+        except syncws.WSServerHandshakeError as exc:  # the answer the server sends after the signal
+            helper.join()
+            raise AssertionError(
+                f"connect() read the late answer: no KeyboardInterrupt after {helper.sent} SIGINT(s); "
+                f"helper: {helper.stopped}; {exc}"
+            ) from exc
         else:  # would mean the interrupt was lost
             outcomes["connected"] += 1
             ws.close()
