@@ -62,16 +62,20 @@ class CloseWait:
     def _no_frame(self) -> None:
         self._timer = None
         proto = self._proto
-        proto.close_timed_out()
-        proto.abort()
-        self.finish()
+        try:
+            proto.close_timed_out()
+            proto.abort()
+        finally:  # whatever happens, no close() waits on past its deadline
+            self.finish()
 
     def _no_eof(self) -> None:
         self._timer = None
         transport = self._proto.transport
-        if transport is not None:
-            transport.close()
-        self.finish()
+        try:
+            if transport is not None:
+                transport.close()
+        finally:
+            self.finish()
 
     def finish(self) -> None:
         """Done (TCP closed, or given up on): wake every ``close()`` waiting."""

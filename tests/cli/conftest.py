@@ -91,6 +91,7 @@ def cli_env() -> dict:  # type: ignore[type-arg]
     env.pop("HTTP_PROXY", None)
     env.pop("HTTPS_PROXY", None)
     env.pop("ALL_PROXY", None)
+    env["PYTHONFAULTHANDLER"] = "1"  # a hung client killed with SIGABRT shows where its threads were
     return env
 
 

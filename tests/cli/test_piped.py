@@ -201,7 +201,12 @@ def test_ctrl_c_closes_normally(ws_url: str) -> None:
     proc.stdin.flush()
     assert proc.stdout.readline() == "ready?\n"  # the client is past connecting and reading input
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler (cli_env) prints every thread's stack
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the client did not exit within 30 s of SIGINT; its threads:\n{err}") from None
     assert (proc.returncode, out, err) == (0, "", "")
 
 
