@@ -189,29 +189,32 @@ class DirectReader:
         if msg is not None:
             return msg
         claimed = [False]
+        mine = [False]  # set with ``active`` in one step: an interrupt cannot part them
         try:
             queue.start_receiving(claimed)  # RuntimeError if another thread is receiving
-            with self._lock:
-                if not self.lent or self.returning or self.claimed:
-                    return None
-                self.active = True
             give_back = True
             try:
+                with self._lock:
+                    # active: close() is running here in another thread; wait on the queue for it
+                    if not self.lent or self.returning or self.claimed or self.active:
+                        return None
+                    self.active = mine[0] = True
                 msg, give_back = self._read(timeout)
                 return msg
             except ReceiveTimeout:
                 give_back = False  # still receiving, by the look of it: keep the socket
                 raise
             finally:
-                with self._lock:
-                    self.active = False
-                    self.idle_since = time.monotonic()
-                    if (give_back or self.claimed) and not self.returning:
-                        self.returning = True
-                    else:
-                        give_back = False
-                if give_back:
-                    self._loop.call_soon_threadsafe(self._handed_back)
+                if mine[0]:
+                    with self._lock:
+                        self.active = False
+                        self.idle_since = time.monotonic()
+                        if (give_back or self.claimed) and not self.returning:
+                            self.returning = True
+                        else:
+                            give_back = False
+                    if give_back:
+                        self._loop.call_soon_threadsafe(self._handed_back)
         finally:
             if claimed[0]:
                 queue.stop_receiving()
@@ -272,24 +275,21 @@ class DirectReader:
     def close_here(self, code: int, reason: bytes) -> Optional[bool]:
         """Our closing handshake, run in this thread on the lent socket: send our close
         frame, read until the server's, then until it closes TCP (RFC 6455 §7.1.1),
-        as the loop would (``WebSocketProtocol._close``) but without a turn of it per
-        step. None when the loop has to do it (not lent, busy, or closing already).
+        as the loop would (``WebSocketProtocol.close``) but without a turn of it per
+        step. None when the loop has to do it (not lent, busy, or closing already). A
+        receive() in another thread meanwhile waits on the queue for the end.
         """
         proto = self._proto
-        with self._lock:
-            if not self.lent or self.active or self.returning or self.claimed or proto.closed:
-                return None
-            self.active = True
-        claimed = [False]
+        mine = [False]  # set with ``active`` in one step: an interrupt cannot part them
         finished = False
         endings: List[WSMessage] = []  # the close frame (or violation) read here, for the loop
         timeout = proto.close_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            try:
-                self._queue.start_receiving(claimed)
-            except RuntimeError:
-                return None
+            with self._lock:
+                if not self.lent or self.active or self.returning or self.claimed or proto.closed:
+                    return None
+                self.active = mine[0] = True
             if not whole(proto.begin_close, code, reason):  # marked closing and frame sent, or neither
                 return False
             ended = self._read_until_end(deadline, endings.append)
@@ -306,9 +306,7 @@ class DirectReader:
             finished = True
             return True
         finally:
-            if claimed[0]:
-                self._queue.stop_receiving()
-            if finished or self.owner == _GONE:  # done; _finish_here runs whole
+            if not mine[0] or finished or self.owner == _GONE:  # not ours, or done (_finish_here runs whole)
                 pass
             elif _closing(proto):  # interrupted once closing began: the loop carries it through
                 left = None if deadline is None else deadline - time.monotonic()

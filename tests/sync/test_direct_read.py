@@ -124,6 +124,38 @@ def test_close_from_another_thread_wakes_a_receiver_on_a_lent_socket(raw_server:
     assert ws.close_code == 1000
 
 
+def test_a_receive_that_meets_a_close_running_here_waits_for_it(
+    ws_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """close() runs on the lent socket in this thread; a receive() started meanwhile in
+    another thread waits and gets the end, not "another thread is already receiving"."""
+    ws = syncws.connect(ws_url, compress=0)
+    _round_trip(ws)
+    outcome: List[Any] = []
+
+    def receive() -> None:
+        try:
+            outcome.append(ws.receive(timeout=30))
+        except Exception as exc:
+            outcome.append(exc)
+
+    receiver = threading.Thread(target=receive)
+    real_begin_close = WebSocketProtocol.begin_close
+
+    def begin_close_once_a_receiver_came(proto: WebSocketProtocol, code: int, reason: bytes) -> bool:
+        receiver.start()  # close() holds the socket here; the receive starts now
+        wait_until(lambda: bool(outcome) or ws._queue.receiving, what="the receive to fail or wait")
+        return real_begin_close(proto, code, reason)
+
+    monkeypatch.setattr(WebSocketProtocol, "begin_close", begin_close_once_a_receiver_came)
+    assert ws.close() is True
+    receiver.join(10)
+    assert not receiver.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], syncws.WSMessage), outcome
+    assert outcome[0].type is syncws.WSMsgType.CLOSED
+    assert ws.close_code == 1000
+
+
 def test_two_receivers_on_a_lent_socket_are_refused(raw_server: Any) -> None:
     release = threading.Event()
 
