@@ -27,6 +27,7 @@ from .protocol.close_codes import WSCloseCode
 from .protocol.errors import ConnectionClosed
 from .protocol.messages import WSMessage, WSMsgType
 from .sync.client import connect
+from .sync.loop_thread import leave_signals_to_main
 from .sync.websocket import SyncWebSocket
 
 __all__ = ["build_parser", "connect_options", "format_message", "main"]
@@ -224,6 +225,7 @@ class Session:
         self._on_end.append(callback)
 
     def _receive(self) -> None:
+        leave_signals_to_main()  # Ctrl-C must reach the main thread, waiting in a queue
         received = 0
         try:
             while True:
@@ -285,6 +287,7 @@ def _run_piped(session: Session, stdin_fd: int) -> None:
     session.on_end(lambda: events.put(("end", None)))
 
     def read_lines() -> None:
+        leave_signals_to_main()
         try:
             for line in _lines(stdin_fd):
                 events.put(("line", line))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import ssl
 from typing import Any, Callable, Iterator
 
@@ -10,6 +11,15 @@ import trustme
 
 from tests.relay import Relay
 from tests.servers import RawServer, Script, ServerLoop, serve_many, start_aiohttp, start_websockets
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run as from a terminal even when started in the background of a script (where the
+    shell sets SIGINT to ignored, and every child process inherits that): the Ctrl-C
+    tests send SIGINT to this process and to command-line clients it starts."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD"]
 

@@ -35,6 +35,18 @@ _ROUTED_AWAY = {
 }
 
 
+def leave_signals_to_main() -> None:
+    """Block the usual process signals in the calling (helper) thread.
+
+    The kernel may deliver a process-directed signal (Ctrl-C, ``kill``) to any
+    thread that does not block it. Only the main thread runs Python's handlers,
+    and one landing in a helper thread does not wake a main thread blocked in
+    a lock wait: the signal would be lost until that wait ends.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _ROUTED_AWAY)
+
+
 class LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -47,11 +59,7 @@ class LoopThread:
         ready.wait()
 
     def _run(self, ready: threading.Event) -> None:
-        if hasattr(signal, "pthread_sigmask"):
-            # Let the kernel deliver these to a thread that can act on them (the main
-            # thread runs Python's handlers); one landing here would not wake a main
-            # thread blocked in a wait.
-            signal.pthread_sigmask(signal.SIG_BLOCK, _ROUTED_AWAY)
+        leave_signals_to_main()
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(ready.set)
         try:

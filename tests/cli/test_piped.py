@@ -194,6 +194,33 @@ def test_proxy_flag_tunnels_through_the_proxy(ws_url: str, connect_proxy: Connec
     assert connect_proxy.tunnels == [ws_url.split("//")[1]]
 
 
+def _threads_taking_sigint(pid: int) -> List[int]:
+    """Thread ids in ``pid`` that do not block SIGINT (from /proc)."""
+    taking = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = (task / "status").read_text()
+        blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+        if not blocked & (1 << (signal.SIGINT - 1)):
+            taking.append(int(task.name))
+    return taking
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_only_the_main_thread_can_take_ctrl_c(ws_url: str) -> None:
+    """The kernel may hand a Ctrl-C to any thread that does not block it; one in a helper
+    thread would not wake the main thread, waiting in a queue. Only the main thread may take it."""
+    proc = popen_cli(ws_url)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("ready?\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "ready?\n"  # receiver, stdin reader and loop threads all running
+    assert len(list(Path(f"/proc/{proc.pid}/task").iterdir())) >= 4
+    assert _threads_taking_sigint(proc.pid) == [proc.pid]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "", "")
+
+
 def test_ctrl_c_closes_normally(ws_url: str) -> None:
     proc = popen_cli(ws_url)
     assert proc.stdin is not None and proc.stdout is not None
