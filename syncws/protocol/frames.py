@@ -7,11 +7,11 @@ import os
 import secrets
 import struct
 import threading
-from typing import Union
+from typing import Optional, Union
 
 from .mask import mask_frame
 
-__all__ = ["Opcode", "encode_frame", "MAX_CONTROL_PAYLOAD"]
+__all__ = ["Opcode", "MaskKeys", "encode_frame", "MAX_CONTROL_PAYLOAD"]
 
 MAX_CONTROL_PAYLOAD = 125
 
@@ -36,8 +36,10 @@ def encode_frame(
     fin: bool = True,
     rsv1: bool = False,
     mask: bool = True,
+    keys: Optional["MaskKeys"] = None,
 ) -> bytes:
-    """One frame on the wire; clients mask with a fresh key from ``secrets``."""
+    """One frame on the wire; clients mask with a fresh key from ``secrets``,
+    drawn from ``keys`` (a writer's own) or else from this thread's pool."""
     first = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
     n = len(payload)
     bit = 0x80 if mask else 0
@@ -49,37 +51,59 @@ def encode_frame(
         head = _HEAD_64.pack(first, bit | 127, n)
     if not mask:
         return head + bytes(payload)
-    key = _mask_key()
+    if keys is None:
+        keys = _thread_keys()
+    key = keys.take()
     return mask_frame(head + key, payload, key)
 
 
 # Mask keys come from ``secrets`` in batches: one getrandom() call per batch
-# instead of one per frame. The pool is per thread, and a forked child starts
-# a new one so it never repeats its parent's keys. A thread's first batch is
-# small and each refill doubles it up to 4 KiB, so the many threads that each
-# send a few frames do not each hold 4 KiB, and a busy sender still draws
-# 1,024 keys a call.
+# instead of one per frame. A pool belongs to one writer (whose callers take
+# turns under its send lock) or, for bare ``encode_frame`` calls, to one thread.
+# A forked child starts afresh so it never repeats its parent's keys. A pool's
+# first batch is small and each refill doubles it up to 4 KiB, so the many
+# connections that each send a few frames do not each hold 4 KiB, and a busy
+# sender still draws 1,024 keys a call.
 _FIRST_BATCH = 64
 _MAX_BATCH = 4096
-_pool = threading.local()
 _generation = 0
 
 
-def _mask_key() -> bytes:
-    pool = _pool
-    pos = getattr(pool, "pos", None)
-    if pos is None or pos >= len(pool.keys) or pool.generation != _generation:
-        pos = _refill(pool)
-    pool.pos = pos + 4
-    return pool.keys[pos : pos + 4]  # type: ignore[no-any-return]
+class MaskKeys:
+    """A pool of mask keys; not thread-safe (one writer's lock, or one thread)."""
+
+    __slots__ = ("_generation", "_keys", "_pos", "_size")
+
+    def __init__(self) -> None:
+        self._keys = b""
+        self._pos = 0
+        self._size = 0
+        self._generation = _generation
+
+    def take(self) -> bytes:
+        pos = self._pos
+        if pos >= len(self._keys) or self._generation != _generation:
+            pos = self._refill()
+        self._pos = pos + 4
+        return self._keys[pos : pos + 4]
+
+    def _refill(self) -> int:
+        if self._generation != _generation:  # forked: the parent's keys stay the parent's
+            self._generation = _generation
+            self._size = 0
+        self._size = min(self._size * 2, _MAX_BATCH) if self._size else _FIRST_BATCH
+        self._keys = secrets.token_bytes(self._size)
+        return 0
 
 
-def _refill(pool: threading.local) -> int:
-    fresh = getattr(pool, "generation", None) != _generation
-    pool.size = _FIRST_BATCH if fresh else min(pool.size * 2, _MAX_BATCH)
-    pool.keys = secrets.token_bytes(pool.size)
-    pool.generation = _generation
-    return 0
+_local = threading.local()
+
+
+def _thread_keys() -> MaskKeys:
+    keys: Optional[MaskKeys] = getattr(_local, "keys", None)
+    if keys is None:
+        keys = _local.keys = MaskKeys()
+    return keys
 
 
 def _new_generation() -> None:

@@ -6,12 +6,16 @@ from typing import List, Optional, Union
 
 from .close_codes import build_close_payload, check_sendable_code
 from .deflate import Deflater
-from .frames import MAX_CONTROL_PAYLOAD, Opcode, encode_frame
+from .frames import MAX_CONTROL_PAYLOAD, MaskKeys, Opcode, encode_frame
 from .trace import trace_frame, tracing
 
 __all__ = ["MessageWriter", "Payload"]
 
 Payload = Union[bytes, bytearray, memoryview]
+
+# Plain ints for the per-message path: an enum member lookup costs as much as the header.
+_TEXT = int(Opcode.TEXT)
+_BINARY = int(Opcode.BINARY)
 
 
 class MessageWriter:
@@ -21,6 +25,7 @@ class MessageWriter:
     def __init__(self, deflater: Optional[Deflater] = None, *, mask: bool = True) -> None:
         self.deflater = deflater
         self._mask = mask
+        self._keys = MaskKeys() if mask else None
 
     def message(self, opcode: int, payload: Payload, *, fragment_size: int = 0) -> bytes:
         """A data message as one frame, or as frames of ``fragment_size`` bytes."""
@@ -45,13 +50,13 @@ class MessageWriter:
     def _frame(self, opcode: int, payload: Payload, *, fin: bool = True, rsv1: bool = False) -> bytes:
         if tracing():
             trace_frame("send", opcode, fin, payload, compressed=rsv1)
-        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask, keys=self._keys)
 
     def text(self, text: str) -> bytes:
-        return self.message(Opcode.TEXT, text.encode("utf-8"))
+        return self.message(_TEXT, text.encode("utf-8"))
 
     def binary(self, data: Payload) -> bytes:
-        return self.message(Opcode.BINARY, data)
+        return self.message(_BINARY, data)
 
     def ping(self, payload: Payload = b"") -> bytes:
         return self._frame(Opcode.PING, _control_payload(payload))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 
 import pytest
 
 from syncws.protocol import frames
-from syncws.protocol.frames import MAX_CONTROL_PAYLOAD, Opcode, encode_frame
+from syncws.protocol.frames import MAX_CONTROL_PAYLOAD, MaskKeys, Opcode, encode_frame
+from syncws.protocol.writer import MessageWriter
 
 from ._util import parse_client_frames
 
@@ -111,6 +113,44 @@ def test_mask_key_batches_start_small_per_thread(monkeypatch: pytest.MonkeyPatch
     worker.start()
     worker.join()
     assert sizes == [64, 128, 256, 512, 1024, 2048, 4096, 4096]
+
+
+def test_each_writer_draws_from_its_own_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection's keys are its own: one busy connection does not grow another's batch."""
+    sizes: list[int] = []
+    real = frames.secrets.token_bytes
+
+    def token_bytes(n: int) -> bytes:
+        sizes.append(n)
+        return real(n)
+
+    monkeypatch.setattr(frames.secrets, "token_bytes", token_bytes)
+    busy, quiet = MessageWriter(), MessageWriter()
+    for _ in range(17):
+        busy.binary(b"x")
+    quiet.binary(b"x")
+    assert sizes == [64, 128, 64]
+    assert MessageWriter(mask=False).binary(b"x") == b"\x82\x01x"
+    assert sizes == [64, 128, 64]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_never_repeats_its_parents_keys() -> None:
+    keys = MaskKeys()
+    keys.take()  # the pool now holds keys the parent has not used yet
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.write(write_end, keys.take())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    child_key = os.read(read_end, 4)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert len(child_key) == 4
+    assert child_key != keys.take()  # without the fork hook these are the same bytes
 
 
 def test_fresh_mask_per_frame() -> None:
