@@ -1,4 +1,4 @@
-"""Builds the optional C masking extension; without a compiler the pure-Python one is used."""
+"""Builds the optional C extension (masking, frame scanning); without a compiler the pure-Python code is used."""
 
 import os
 

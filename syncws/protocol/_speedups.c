@@ -1,4 +1,5 @@
-/* Optional C masking for syncws; syncws/protocol/mask.py falls back to Python without it. */
+/* Optional C for syncws's two per-byte jobs, masking and reading frames; without it
+ * syncws/protocol/mask.py and reader.py do the same in Python. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
@@ -78,9 +79,104 @@ mask_frame(PyObject *self, PyObject *args)
     return result;
 }
 
+/* Whole, unfragmented, uncompressed text and binary frames from data[pos:], each
+ * appended to out as cls(type, payload, extra). It stops at the first frame it does
+ * not take (a control frame, a fragment, RSV bits, a mask, a payload over max_size
+ * or not all there yet, invalid UTF-8) and returns that frame's offset, so the
+ * Python parser stays the one that judges, and fails, everything else. */
+static PyObject *
+scan_messages(PyObject *self, PyObject *args)
+{
+    PyObject *data, *out, *cls, *text, *binary, *extra;
+    PyTypeObject *type;
+    Py_ssize_t pos, max_size, end;
+    const uint8_t *buf;
+
+    if (!PyArg_ParseTuple(args, "SnnO!O!OOO:scan_messages", &data, &pos, &max_size, &PyList_Type, &out,
+                          &PyType_Type, &cls, &text, &binary, &extra))
+        return NULL;
+    type = (PyTypeObject *)cls;
+    if (!PyType_IsSubtype(type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "cls must be a tuple subclass (a NamedTuple)");
+        return NULL;
+    }
+    buf = (const uint8_t *)PyBytes_AS_STRING(data);
+    end = PyBytes_GET_SIZE(data);
+    if (pos < 0 || pos > end) {
+        PyErr_SetString(PyExc_ValueError, "pos out of range");
+        return NULL;
+    }
+    while (end - pos >= 2) {
+        uint8_t b0 = buf[pos], b1 = buf[pos + 1];
+        Py_ssize_t head = 2;
+        uint64_t n = b1;
+        const char *start;
+        PyObject *payload, *kind, *fields, *new_args, *msg;
+        int failed;
+
+        if ((b0 != 0x81 && b0 != 0x82) || (b1 & 0x80))  /* FIN + text/binary, unmasked */
+            break;
+        if (n == 126) {
+            if (end - pos < 4)
+                break;
+            n = ((uint64_t)buf[pos + 2] << 8) | buf[pos + 3];
+            head = 4;
+        }
+        else if (n == 127) {
+            int i;
+            if (end - pos < 10)
+                break;
+            n = 0;
+            for (i = 2; i < 10; i++)
+                n = (n << 8) | buf[pos + i];
+            head = 10;
+        }
+        if ((max_size > 0 && n > (uint64_t)max_size) || n > (uint64_t)(end - pos - head))
+            break;
+        start = (const char *)buf + pos + head;
+        if (b0 == 0x81) {
+            payload = PyUnicode_DecodeUTF8(start, (Py_ssize_t)n, "strict");
+            if (payload == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+                    return NULL;
+                PyErr_Clear();
+                break;
+            }
+            kind = text;
+        }
+        else {
+            payload = PyBytes_FromStringAndSize(start, (Py_ssize_t)n);
+            if (payload == NULL)
+                return NULL;
+            kind = binary;
+        }
+        /* tuple.__new__(cls, (kind, payload, extra)): what the NamedTuple's own
+         * __new__ ends in, and it sets up every field a tuple has in any version. */
+        fields = PyTuple_Pack(3, kind, payload, extra);
+        Py_DECREF(payload);
+        if (fields == NULL)
+            return NULL;
+        new_args = PyTuple_Pack(1, fields);
+        Py_DECREF(fields);
+        if (new_args == NULL)
+            return NULL;
+        msg = PyTuple_Type.tp_new(type, new_args, NULL);
+        Py_DECREF(new_args);
+        if (msg == NULL)
+            return NULL;
+        failed = PyList_Append(out, msg);
+        Py_DECREF(msg);
+        if (failed)
+            return NULL;
+        pos += head + (Py_ssize_t)n;
+    }
+    return PyLong_FromSsize_t(pos);
+}
+
 static PyMethodDef methods[] = {
     {"apply_mask", apply_mask, METH_VARARGS, "XOR data with a repeating 4-byte mask."},
     {"mask_frame", mask_frame, METH_VARARGS, "prefix + data XOR a repeating 4-byte mask."},
+    {"scan_messages", scan_messages, METH_VARARGS, "Whole plain data frames as messages; returns where it stopped."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,9 @@
-from typing import Union
+from typing import Any, List, Union
 
 def apply_mask(data: Union[bytes, bytearray, memoryview], mask: bytes) -> bytes: ...
 def mask_frame(
     prefix: Union[bytes, bytearray, memoryview], data: Union[bytes, bytearray, memoryview], mask: bytes
 ) -> bytes: ...
+def scan_messages(
+    data: bytes, pos: int, max_size: int, out: List[Any], cls: type, text: Any, binary: Any, extra: Any
+) -> int: ...

@@ -9,7 +9,7 @@ the first bad byte, an oversized message fails before it is buffered.
 from __future__ import annotations
 
 import codecs
-from typing import List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from .close_codes import WSCloseCode, parse_close_payload
 from .deflate import Inflater
@@ -26,6 +26,15 @@ _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 # Pieces shorter than this are packed _PACK at a time (see MessageReader._add).
 _SMALL_PIECE = 1024
 _PACK = 256
+
+# The C scanner takes runs of whole plain data frames (most frames) off the
+# Python loop below; the loop still judges everything it stops at.
+_Scan = Callable[[bytes, int, int, List[Any], type, Any, Any, Any], int]
+_scan: Optional[_Scan]
+try:
+    from ._speedups import scan_messages as _scan
+except ImportError:  # no compiler at install time: the loop does it all
+    _scan = None
 
 
 def _bad_utf8_prefix(pending: bytes) -> bool:
@@ -98,10 +107,13 @@ class MessageReader:
 
     def _parse(self, data: bytes, out: List[WSMessage]) -> None:
         trace = tracing()
+        scan = None if trace else _scan
         pos = 0
         end = len(data)
         while True:
             if not self._in_payload:
+                if scan is not None and not self._msg_op:
+                    pos = scan(data, pos, self._max, out, WSMessage, _TEXT, _BINARY, "")
                 if end - pos < 2:
                     break
                 b0 = data[pos]
