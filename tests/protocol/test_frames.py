@@ -89,8 +89,9 @@ def test_mask_key_comes_from_secrets_and_is_applied(monkeypatch: pytest.MonkeyPa
             encode_frame(Opcode.TEXT, b"")
 
 
-def test_mask_key_batches_start_small_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A thread that sends a few frames holds a few keys, not 4 KiB of them (S5's memory)."""
+@pytest.fixture
+def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch of mask keys drawn from ``secrets``, in order."""
     sizes: list[int] = []
     real = frames.secrets.token_bytes
 
@@ -99,6 +100,12 @@ def test_mask_key_batches_start_small_per_thread(monkeypatch: pytest.MonkeyPatch
         return real(n)
 
     monkeypatch.setattr(frames.secrets, "token_bytes", token_bytes)
+    return sizes
+
+
+def test_mask_key_batches_start_small_per_thread(batch_sizes: list[int]) -> None:
+    """A thread that sends a few frames holds a few keys, not 4 KiB of them (S5's memory)."""
+    sizes = batch_sizes
 
     def send(frames_to_send: int) -> None:
         for _ in range(frames_to_send):
@@ -115,16 +122,9 @@ def test_mask_key_batches_start_small_per_thread(monkeypatch: pytest.MonkeyPatch
     assert sizes == [64, 128, 256, 512, 1024, 2048, 4096, 4096]
 
 
-def test_each_writer_draws_from_its_own_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_writer_draws_from_its_own_pool(batch_sizes: list[int]) -> None:
     """A connection's keys are its own: one busy connection does not grow another's batch."""
-    sizes: list[int] = []
-    real = frames.secrets.token_bytes
-
-    def token_bytes(n: int) -> bytes:
-        sizes.append(n)
-        return real(n)
-
-    monkeypatch.setattr(frames.secrets, "token_bytes", token_bytes)
+    sizes = batch_sizes
     busy, quiet = MessageWriter(), MessageWriter()
     for _ in range(17):
         busy.binary(b"x")
