@@ -234,7 +234,9 @@ class RawServer:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.errors: List[BaseException] = []
-        self.done = asyncio.Event()
+        # Made by start(), on the server loop: on Python 3.9 asyncio.Event() binds the
+        # current loop when made, and here (the test's thread) there may be none.
+        self.done: asyncio.Event
         self.server: Optional[asyncio.AbstractServer] = None
         self.port = 0
 

@@ -36,6 +36,14 @@ class WSCloseCode(enum.IntEnum):
     BAD_GATEWAY = 1014
     TLS_HANDSHAKE = 1015  # never on the wire
 
+    # str() and format() give the number on every Python, as IntEnum does from 3.11;
+    # before 3.11 str() gave "WSCloseCode.ABNORMAL_CLOSURE". repr() keeps the name.
+    def __str__(self) -> str:
+        return int.__repr__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return int.__format__(self, format_spec)
+
 
 # 1004-1006 and 1015 are reserved or local-only; 1016-2999 are unassigned.
 _ON_WIRE = frozenset(range(1000, 1004)) | frozenset(range(1007, 1015))

@@ -50,6 +50,18 @@ def test_enum_values() -> None:
             check_sendable_code(local_only)
 
 
+@pytest.mark.parametrize("code", list(WSCloseCode), ids=lambda code: code.name)
+def test_str_and_format_give_the_number_on_every_python(code: WSCloseCode) -> None:
+    number = str(code.value)
+    assert str(code) == number  # "WSCloseCode.ABNORMAL_CLOSURE" before Python 3.11
+    assert "%s" % code == number  # noqa: UP031 - logging formats its arguments this way
+    assert format(code) == f"{code}" == number
+    assert f"{code:>6}" == number.rjust(6)
+    assert f"{code:x}" == format(code.value, "x")
+    assert "%d" % code == number  # noqa: UP031
+    assert repr(code) == f"<WSCloseCode.{code.name}: {number}>"
+
+
 def test_empty_payload_means_1005() -> None:
     assert parse_close_payload(b"") == (1005, "")
 

@@ -232,6 +232,55 @@ def test_bad_host_refused(url: str) -> None:
         parse_url(url)
 
 
+# Python 3.9/3.10's urlsplit took all of these (a signed or non-ASCII port, any text in
+# brackets as a host); syncws now reads the authority itself, the same way on every Python.
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("ws://h:+80/", "port"),
+        ("ws://h:\u0968/", "port"),  # DEVANAGARI DIGIT TWO
+        ("ws://h:\u0668\u0660/", "port"),  # Arabic-Indic 80
+        ("ws://h:\uff18\uff10/", "port"),  # fullwidth 80
+        ("ws://h:1_0/", "port"),
+        ("wss://[::1]:+443/", "port"),
+        ("ws://[127.0.0.1]/", "IPv6"),  # RFC 3986: only IPv6 (or IPvFuture) goes in brackets
+        ("ws://[not-ipv6]/", "IPv6"),
+        ("ws://[v1.fe]/", "IPv6"),  # IPvFuture: nothing can connect to it
+        ("ws://[::1]x/", "IPv6"),
+        ("ws://[::1]x:80/", "IPv6"),
+        ("ws://[::1]]/", "IPv6"),
+        ("ws://x[::1]/", "host"),
+        ("ws://[a]@h/", "user"),
+    ],
+)
+def test_authority_rules_do_not_depend_on_python_version(url: str, match: str) -> None:
+    with pytest.raises(InvalidURL, match=match):
+        parse_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port", "host_header"),
+    [
+        ("ws://h:80/", "h", 80, "h"),
+        ("ws://h:0080/", "h", 80, "h"),
+        ("ws://[::1]:8080/", "::1", 8080, "[::1]:8080"),
+        ("ws://[2001:db8::1]/", "2001:db8::1", 80, "[2001:db8::1]"),
+        ("ws://[2001:DB8::1]:81/", "2001:db8::1", 81, "[2001:db8::1]:81"),
+        ("ws://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1", 80, "[::ffff:127.0.0.1]"),
+        ("ws://u:p@[::1]:9/", "::1", 9, "[::1]:9"),
+    ],
+)
+def test_valid_ports_and_ipv6_literals(url: str, host: str, port: int, host_header: str) -> None:
+    u = parse_url(url)
+    assert (u.host, u.port, u.host_header) == (host, port, host_header)
+
+
+def test_ipv6_zone_id_accepted() -> None:
+    assert parse_url("ws://[fe80::1%25eth0]:81/").host.startswith("fe80::1%")
+    with pytest.raises(InvalidURL, match="IP"):
+        parse_url("ws://[fe80::1%]/")  # an empty zone ID
+
+
 def test_invalid_url_is_a_value_error_and_a_websocket_error() -> None:
     with pytest.raises(ValueError):
         parse_url("ftp://h/")
