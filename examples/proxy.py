@@ -20,9 +20,17 @@ import syncws
 
 
 def start_proxy() -> Tuple["subprocess.Popen[str]", str]:
-    """pproxy on 127.0.0.1, HTTP and SOCKS5 on one port; its first line says which port."""
+    """pproxy on 127.0.0.1, HTTP and SOCKS5 on one port; its first line says which port.
+
+    pproxy takes up uvloop when it is installed and then fails at start-up, so it
+    is started with uvloop hidden from it.
+    """
+    hide_uvloop = (
+        "import runpy, sys; sys.modules['uvloop'] = None; sys.argv[0] = 'pproxy'; "
+        "runpy.run_module('pproxy', run_name='__main__')"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pproxy", "-l", "http+socks5://127.0.0.1:0#demo:secret", "--auth", "0"],
+        [sys.executable, "-u", "-c", hide_uvloop, "-l", "http+socks5://127.0.0.1:0#demo:secret", "--auth", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -13,15 +13,16 @@ from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector, can_adopt
+from .connector import DIRECT, Route, TCPConnector
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
 from .options import Options
 from .proxy import parse_proxy, proxy_from_env
 from .timeouts import with_timeout
+from .writer import MakeWriter, make_frame_writer
 
-__all__ = ["can_adopt", "new_protocol", "open_websocket", "request_for", "route_for"]
+__all__ = ["new_protocol", "open_websocket", "request_for", "route_for"]
 
 
 def route_for(url: WSURL, options: Options) -> Route:
@@ -74,6 +75,7 @@ def new_protocol(
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
     key: str,
     protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
+    make_writer: MakeWriter = make_frame_writer,
 ) -> WebSocketProtocol:
     return protocol_class(
         loop,
@@ -86,6 +88,7 @@ def new_protocol(
         autoclose=options.autoclose,
         heartbeat=options.heartbeat,
         close_timeout=options.close_deadline,
+        make_writer=make_writer,
     )
 
 
@@ -95,6 +98,7 @@ async def open_websocket(
     make_sink: Callable[[asyncio.AbstractEventLoop], MessageSink],
     *,
     protocol_class: Type[WebSocketProtocol] = WebSocketProtocol,
+    make_writer: MakeWriter = make_frame_writer,
     redirected: Optional[WSServerHandshakeError] = None,
     spent: float = 0.0,
 ) -> "tuple[WebSocketProtocol, HandshakeResult]":
@@ -112,13 +116,12 @@ async def open_websocket(
     connector = options.connector or TCPConnector()
 
     async def attempt() -> Tuple[WebSocketProtocol, HandshakeResult]:
-        protocol = new_protocol(loop, options, make_sink, key, protocol_class)
+        protocol = new_protocol(loop, options, make_sink, key, protocol_class, make_writer)
         transport, sock = await connector.connect(
             hop.url, lambda: protocol, ssl=options.ssl, server_hostname=hop.server_hostname, route=route
         )
+        protocol.raw_socket = sock
         try:
-            assert protocol.writer is not None
-            protocol.writer.allow_direct(sock)
             transport.write(request)
             result = await protocol.handshake
         except BaseException:

@@ -15,7 +15,7 @@ from .errors import ClientConnectionError
 from .proxy import ProxyURL, open_tunnel
 from .tls import ClientSSLError, SSLArg, resolve_ssl
 
-__all__ = ["TCPConnector", "Connection", "Route", "DIRECT"]
+__all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "start_transport"]
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 # The transport, and the raw socket when writes may bypass the loop (plain TCP only).
@@ -159,38 +159,6 @@ def adopt_socket(sock: socket.socket) -> socket.socket:
     return sock
 
 
-def can_adopt(loop: asyncio.AbstractEventLoop) -> bool:
-    """``connect_now`` uses asyncio's own transport factory (selector and proactor loops)."""
-    return hasattr(loop, "_make_socket_transport")
-
-
-def connect_now(
-    loop: asyncio.AbstractEventLoop, sock: socket.socket, protocol: asyncio.BaseProtocol, *, paused: bool = False
-) -> asyncio.Transport:
-    """A plain transport over a connected ``sock``, its protocol connected on return (loop thread).
-
-    ``create_connection(sock=...)`` takes three more loop turns for the same
-    (its waiter, ``connection_made``, then the result). asyncio's transport
-    factory schedules ``connection_made``; a stand-in protocol receives that
-    call, and ours is connected now. ``paused``: never start reading.
-    """
-    transport = loop._make_socket_transport(sock, _StandIn())  # type: ignore[attr-defined]
-    transport.set_protocol(protocol)
-    if paused:
-        transport.pause_reading()  # before its reader is even registered
-    try:
-        protocol.connection_made(transport)
-    except BaseException:
-        transport.abort()
-        raise
-    assert isinstance(transport, asyncio.Transport)
-    return transport
-
-
-class _StandIn(asyncio.Protocol):
-    """Receives the transport's scheduled connection_made, and nothing else."""
-
-
 async def start_transport(
     sock: socket.socket,
     factory: ProtocolFactory,
@@ -203,13 +171,6 @@ async def start_transport(
     context, pin = resolve_ssl(ssl_arg, url.secure)
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if context is None and can_adopt(loop):
-        protocol = factory()
-        try:
-            return connect_now(loop, sock, protocol), sock
-        except BaseException:
-            sock.close()
-            raise
     try:
         transport, _ = await loop.create_connection(
             factory,
@@ -220,10 +181,15 @@ async def start_transport(
     except ssl.SSLError as exc:
         sock.close()
         raise ClientSSLError(f"TLS handshake with {url.host}:{url.port} failed: {exc}", cause=exc) from exc
+    except ConnectionError as exc:  # reset or closed during the TLS handshake
+        sock.close()
+        raise ClientConnectionError(
+            f"connection to {url.host}:{url.port} failed during the TLS handshake: {exc!r}", cause=exc
+        ) from exc
     except BaseException:
         sock.close()
         raise
-    assert isinstance(transport, asyncio.Transport)
+    # No isinstance check on the transport: uvloop's are not asyncio.Transport subclasses.
     if pin is not None:
         ssl_object = transport.get_extra_info("ssl_object")
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Callable, Deque, Optional
+from typing import Callable, Deque, List, Optional
 
 from typing_extensions import Protocol
 
@@ -23,15 +23,22 @@ DEFAULT_MAX_QUEUE = 16
 
 
 class MessageSink(Protocol):
+    """What the protocol (loop thread) hands messages to."""
+
     def put(self, msg: WSMessage) -> None: ...
 
-    def close(self, discard: bool = False) -> None: ...
+    def put_batch(self, messages: List[WSMessage]) -> None:
+        """The data messages of one read, in order: a waiting receiver wakes once for all."""
+
+    def closing(self) -> None:
+        """Our close has begun: what is queued is dropped, and nothing more arrives."""
+
+    def close(self, discard: bool = False) -> None:
+        """No more messages: a receiver gets what is queued (unless ``discard``), then CLOSED."""
 
     def when_taken(self, callback: Callable[[], None]) -> bool: ...
 
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None: ...
-
-    def reapply_pause(self) -> None: ...
 
 
 class QueueBase:
@@ -43,7 +50,8 @@ class QueueBase:
         self._queue: Deque[WSMessage] = collections.deque()
         self._max = max_queue
         self._low = max_queue // 4
-        self._closed = False
+        self._closed = False  # a receiver gets CLOSED once the queue is drained
+        self._accepting = True  # False from our close on: messages that arrive are dropped
         self._paused = False
         self._pause: Callable[[], None] = _nothing
         self._resume: Callable[[], None] = _nothing
@@ -54,20 +62,23 @@ class QueueBase:
         self._pause = pause
         self._resume = resume
 
-    def _push(self, msg: WSMessage, pause: bool = True) -> bool:
-        if self._closed:
+    def _push(self, msg: WSMessage) -> bool:
+        if self._closed or not self._accepting:
             return False
         self._queue.append(msg)
-        if pause and self._max and not self._paused and len(self._queue) >= self._max:
-            self._paused = True
-            self._pause()
+        self._check_full()
         return True
 
-    def reapply_pause(self) -> None:
-        """After reading resumed for another reason (loop thread): pause again if still full."""
-        if self._max and len(self._queue) >= self._max:
+    def _push_many(self, messages: List[WSMessage]) -> bool:
+        if self._closed or not self._accepting:
+            return False
+        self._queue.extend(messages)
+        self._check_full()
+        return True
+
+    def _check_full(self) -> None:
+        if self._max and not self._paused and len(self._queue) >= self._max:
             self._paused = True
-        if self._paused:
             self._pause()
 
     def _pop(self) -> WSMessage:
@@ -105,8 +116,19 @@ class QueueBase:
     def _end(self, discard: bool) -> None:
         self._closed = True
         if discard:
-            self._queue.clear()
-            self._taken()
+            self._drop()
+        self._unpause()
+
+    def _stop_accepting(self) -> None:
+        self._accepting = False
+        self._drop()
+        self._unpause()
+
+    def _drop(self) -> None:
+        self._queue.clear()
+        self._taken()
+
+    def _unpause(self) -> None:
         if self._paused:
             # Nobody will drain the queue now: read on, or the peer's close frame is never seen.
             self._paused = False
@@ -131,6 +153,14 @@ class AsyncMessageQueue(QueueBase):
     def put(self, msg: WSMessage) -> None:
         if self._push(msg):
             self._wake()
+
+    def put_batch(self, messages: List[WSMessage]) -> None:
+        if self._push_many(messages):
+            self._wake()
+
+    def closing(self) -> None:
+        self._end(discard=True)
+        self._wake()
 
     def close(self, discard: bool = False) -> None:
         self._end(discard)

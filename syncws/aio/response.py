@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
 from ..protocol.close_codes import WSCloseCode
 from ..protocol.deflate import DeflateParams
@@ -66,6 +66,11 @@ class ConnectionView:
         return self._proto.close_code
 
     @property
+    def close_reason(self) -> Optional[str]:
+        """The reason in the server's close frame, once one came ("" if it gave none)."""
+        return self._proto.close_reason
+
+    @property
     def protocol(self) -> Optional[str]:
         """The subprotocol the server chose, if any."""
         return self._handshake.protocol
@@ -121,7 +126,7 @@ class ClientWebSocketResponse(ConnectionView):
         self._handshake = handshake
         self._receive_timeout = receive_timeout
         assert protocol.writer is not None and protocol.conn is not None
-        self._writer: FrameWriter = protocol.writer
+        self._writer = cast(FrameWriter, protocol.writer)  # what the async API's protocols make
         self._conn = protocol.conn
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:

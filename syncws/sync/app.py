@@ -241,7 +241,9 @@ class WebSocketApp:
         error = ws.exception()
         if error is not None:
             self._callback(self.on_error, error)
-        self._callback(self.on_close, code if code is not None else ws.close_code, reason)
+        if code is None:  # our close, or the connection was lost: what the connection saw
+            code, reason = ws.close_code, _reason(ws.close_reason)
+        self._callback(self.on_close, code, reason)
         normal = error is None and (code is None or code == WSCloseCode.OK)
         return interrupted, error is not None, normal
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import List, Optional, Tuple, Type, Union, overload
+from typing import List, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
-from ..aio.client import can_adopt, new_protocol, open_websocket
+from ..aio.client import open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
 from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult
 from ..protocol.url import WSURL, parse_url
-from .direct_open import Opened, open_here, opens_here
-from .direct_read import DirectReader
-from .held_interrupt import whole
 from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
+from .opening import Opened, hand_over, open_here, opens_here
 from .reconnect import Reconnecting
 from .websocket import SyncWebSocket, close_soon
+from .writer import ThreadWriter, make_thread_writer
 
 __all__ = ["connect"]
 
@@ -38,74 +37,58 @@ def _open(
         queues.append(ThreadMessageQueue(loop, opts.max_queue))
         return queues[-1]
 
-    # An interrupt may land anywhere here, even as run() returns: the opened
-    # connection is handed over under a lock, and closed if nobody took it.
+    # Ownership across the hand-off, under one lock, so that an interrupt anywhere
+    # leaves nothing open: the socket opened here is this thread's until the loop
+    # takes it; the opened connection is the loop's until this thread takes it.
     handover = threading.Lock()
-    opened: List[Tuple[WebSocketProtocol, HandshakeResult, Optional[DirectReader]]] = []
-    # What this thread's own attempt gave (a socket to hand to the loop, or a redirect to
-    # follow there); kept in a list, never a local name, so an interrupt cannot strand it.
-    here: List[Union[Opened, WSServerHandshakeError]] = []
-    started = time.monotonic()
+    here: List[Union[Opened, WSServerHandshakeError]] = []  # a list: an interrupt cannot strand it
+    opened: List[Tuple[WebSocketProtocol, HandshakeResult]] = []
     taken = abandoned = False
+    started = time.monotonic()
 
-    def settle(protocol: WebSocketProtocol, result: HandshakeResult) -> None:
-        """Loop thread, once connected: lend reading to the caller, hand over."""
-        direct = DirectReader.lend_at_start(protocol, queues[-1], runner.sweeper)
+    async def opening() -> None:
+        nonlocal taken
+        first = here[0] if here else None
+        if isinstance(first, Opened):
+            with handover:
+                if abandoned:
+                    return
+                taken = True
+            protocol = await hand_over(first, opts, make_queue, protocol_class)
+            result = first.result
+        else:
+            protocol, result = await open_websocket(
+                target, opts, make_queue, protocol_class=protocol_class, make_writer=make_thread_writer,
+                redirected=first, spent=time.monotonic() - started,
+            )
+        writer = protocol.writer
+        assert isinstance(writer, ThreadWriter)
+        writer.allow_direct(protocol.raw_socket)
+        runner.connections.add(protocol)
+        protocol.lost.add_done_callback(lambda _: runner.connections.discard(protocol))
         with handover:
             if abandoned:
                 close_soon(protocol)
             else:
-                opened.append((protocol, result, direct))
-
-    def building() -> None:
-        """Build the connection in this thread, which keeps the socket (see
-        ``DirectReader.detached``): the loop is not involved until it is needed. Run
-        whole (no interrupt in between), so the socket is always either in ``here``
-        unclaimed or in a connection listed in ``opened``."""
-        nonlocal taken
-        first = here[0]
-        assert isinstance(first, Opened)
-        protocol = new_protocol(runner.loop, opts, make_queue, first.key, protocol_class)
-        protocol.adopt_lent(first.result, first.sock)
-        protocol.url = first.hop.url.url
-        direct = DirectReader.detached(protocol, queues[-1], first.sock, runner.sweeper)
-        taken = True
-        opened.append((protocol, first.result, direct))
-        if first.rest:  # the server's first frames came with its answer
-            direct.feed_early(first.rest)
-        if opts.heartbeat is not None:  # the loop's work from the start
-            direct.attach_soon()
-
-    async def opening() -> None:
-        first = here[0] if here else None
-        assert not isinstance(first, Opened)
-        settle(*await open_websocket(
-            target, opts, make_queue, protocol_class=protocol_class,
-            redirected=first, spent=time.monotonic() - started,
-        ))
+                opened.append((protocol, result))
 
     try:
-        if opens_here(target, opts) and can_adopt(runner.loop):
+        if opens_here(target, opts):
             here.append(open_here(target, opts))
-        if here and isinstance(here[0], Opened):
-            whole(building)
-        else:
-            runner.run(opening(), what="connect()")
-        protocol, result, direct = opened[0]
+        runner.run(opening(), what="connect()")
+        protocol, result = opened[0]
         # No local name holds the SyncWebSocket: if an interrupt lands as this
         # returns, the traceback keeps this frame alive but not the connection,
         # whose last reference then goes at once and __del__ closes it.
-        return SyncWebSocket(
-            runner, protocol, queues[-1], result, direct=direct, receive_timeout=opts.receive_timeout
-        ), protocol
+        return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout), protocol
     except BaseException:
         with handover:
             abandoned = True
             left = opened[:]
             if here and not taken and isinstance(here[0], Opened):
-                here[0].sock.close()
-        for protocol, _, _ in left:
-            runner.loop.call_soon_threadsafe(close_soon, protocol)
+                here[0].sock.close()  # still ours: the loop never took it
+        for protocol, _ in left:
+            runner.call_soon(close_soon, protocol)
         raise
 
 

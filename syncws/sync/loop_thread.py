@@ -1,27 +1,26 @@
 """The one background thread whose event loop hosts every sync connection.
 
-Started on first use, named ``syncws-loop``, a daemon. At interpreter exit
-(before non-daemon threads are joined) open connections are closed with
-1001 and the loop stops. A forked child starts a fresh thread on first use.
+Started on first use, named ``syncws-loop``, a daemon. When the main thread
+ends (before non-daemon threads are joined) a small ``syncws-exit`` thread
+closes open connections with 1001 and stops the loop. A forked child starts
+fresh threads on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 import os
 import signal
 import threading
-from typing import Any, Awaitable, Coroutine, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
 
 from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
 from .registry import Registry
-from .sweeper import Sweeper
 
-__all__ = ["LoopThread", "get_loop_thread", "EXIT_CLOSE_TIMEOUT"]
+__all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread"]
 
 T = TypeVar("T")
 
@@ -48,11 +47,19 @@ def leave_signals_to_main() -> None:
 
 
 class LoopThread:
+    """The ``syncws-loop`` thread and its event loop.
+
+    The loop is an ``asyncio.SelectorEventLoop`` made here, whatever event-loop
+    policy the application installed (uvloop's, say): the blocking face relies on
+    asyncio's documented selector-loop behaviour and on nothing a policy changes.
+    """
+
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.SelectorEventLoop()
         self.pid = os.getpid()
         self.connections: "Registry[WebSocketProtocol]" = Registry()
-        self.sweeper = Sweeper(self.loop)
+        self._lock = threading.Lock()  # orders submissions against the loop's stop
+        self._stopped = False
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
         self.thread.start()
@@ -65,7 +72,18 @@ class LoopThread:
         try:
             self.loop.run_forever()
         finally:
+            with self._lock:
+                self._stopped = True  # no submission gets past run() from here on
+            self._finish_tasks()
             self.loop.close()
+
+    def _finish_tasks(self) -> None:
+        """Cancel what is still running, so no caller waits on a loop that is gone."""
+        tasks = asyncio.all_tasks(self.loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
     def in_loop_thread(self) -> bool:
         return threading.get_ident() == self.thread.ident
@@ -77,29 +95,54 @@ class LoopThread:
                 "use the async API (syncws.ws_connect) inside coroutines and callbacks of that loop"
             )
 
+    def submit(self, coro: Coroutine[Any, Any, T]) -> "concurrent.futures.Future[T]":
+        """Schedule ``coro`` on the loop; LoopStopped once the loop has stopped (interpreter exit)."""
+        with self._lock:
+            if self._stopped:
+                coro.close()
+                raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
+            return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> bool:
+        """``callback(*args)`` on the loop; False (and no call) once the loop has stopped."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self.loop.call_soon_threadsafe(callback, *args)
+            return True
+
     def run(
         self,
         coro: Coroutine[Any, Any, T],
         timeout: Optional[float] = None,
         what: str = "this call",
     ) -> T:
-        """Run ``coro`` on the loop and wait; an interrupt here cancels it there."""
+        """Run ``coro`` on the loop and wait; an interrupt here cancels it there.
+
+        Raises LoopStopped if the loop stops before ``coro`` finishes.
+        """
         try:
             self.check_caller(what)
         except RuntimeError:
             coro.close()
             raise
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = self.submit(coro)
         try:
             if not wait_future(future, timeout):
                 raise concurrent.futures.TimeoutError(f"{what} took longer than {timeout} s")
+            if future.cancelled() and self._stopped:
+                raise LoopStopped(f"{what} was cut short: the syncws loop thread stopped (interpreter exit)")
             return future.result(0)
         except BaseException:
             future.cancel()
             raise
 
     def close_all(self, timeout: float = EXIT_CLOSE_TIMEOUT) -> None:
-        """Close every open connection with 1001 (going away), then stop the loop."""
+        """Close every open connection with 1001 (going away), then stop the loop.
+
+        Closes already under way (a thread inside ``close()``) are joined, not
+        replaced: they end with their own code.
+        """
         if not self.thread.is_alive() or self.in_loop_thread():
             return
 
@@ -107,24 +150,29 @@ class LoopThread:
             tasks: list[Awaitable[bool]] = []
             for proto in self.connections.snapshot():
                 if not proto.lost.done():
-                    proto.close_timeout = timeout
+                    if proto.close_timeout is None or proto.close_timeout > timeout:
+                        proto.close_timeout = timeout
                     tasks.append(proto.close(WSCloseCode.GOING_AWAY))
             if tasks:
                 await asyncio.wait([asyncio.ensure_future(t) for t in tasks], timeout=timeout)
             for proto in self.connections.snapshot():
                 proto.abort()
+            await asyncio.sleep(0)  # let the aborts' connection_lost run: waiters wake with a code
 
         try:
-            asyncio.run_coroutine_threadsafe(close_everything(), self.loop).result(timeout + 0.5)
+            self.submit(close_everything()).result(timeout + 0.5)
         except Exception:
             pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.call_soon(self.loop.stop)
         self.thread.join(0.5)
+
+
+class LoopStopped(RuntimeError):
+    """A blocking call needed the loop thread after it stopped at interpreter exit."""
 
 
 _lock = threading.Lock()
 _current: Optional[LoopThread] = None
-_exit_hook_registered = False
 
 
 def get_loop_thread() -> LoopThread:
@@ -133,31 +181,26 @@ def get_loop_thread() -> LoopThread:
         current = _current
         if current is None or current.pid != os.getpid() or not current.thread.is_alive():
             current = _current = LoopThread()
-            _register_exit_hook()
+            _watch_exit(current)
         return current
 
 
-def _register_exit_hook() -> None:
-    global _exit_hook_registered
-    if _exit_hook_registered:
-        return
-    _exit_hook_registered = True
-    # threading's hook runs before non-daemon threads are joined, so a thread
-    # blocked in receive() is woken by the close instead of hanging the exit.
-    register = getattr(threading, "_register_atexit", None)
-    try:
-        if register is not None:
-            register(_at_exit)
-            return
-    except RuntimeError:  # interpreter already shutting down
-        return
-    atexit.register(_at_exit)
+def _watch_exit(runner: LoopThread) -> None:
+    """Close ``runner``'s connections as soon as the main thread ends.
 
+    That is before the interpreter joins non-daemon threads, so a thread blocked
+    in ``receive()`` is woken by the close instead of hanging the exit. Joining
+    the main thread from a helper is public API that returns at that point on
+    every supported Python; ``atexit`` would run only after the join.
+    """
 
-def _at_exit() -> None:
-    current = _current
-    if current is not None and current.pid == os.getpid():
-        current.close_all()
+    def watch() -> None:
+        leave_signals_to_main()
+        threading.main_thread().join()
+        if runner.pid == os.getpid():
+            runner.close_all()
+
+    threading.Thread(target=watch, name="syncws-exit", daemon=False).start()
 
 
 # Bumped in every forked child: a connection remembers the value it was opened under.
@@ -165,10 +208,9 @@ fork_generation = 0
 
 
 def _after_fork_in_child() -> None:
-    global _lock, _current, _exit_hook_registered, fork_generation
+    global _lock, _current, fork_generation
     _lock = threading.Lock()
-    _current = None  # the parent's thread does not exist here
-    _exit_hook_registered = False
+    _current = None  # the parent's threads do not exist here
     fork_generation += 1
 
 

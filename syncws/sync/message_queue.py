@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Callable, List, Optional
 
 from ..aio.blocking import interruptible
@@ -21,7 +22,8 @@ __all__ = ["ThreadMessageQueue"]
 
 
 class ThreadMessageQueue(QueueBase):
-    """``put``/``close`` run on the loop thread; ``get`` in any one caller thread at a time."""
+    """``put``/``put_batch``/``closing``/``close`` run on the loop thread; ``get`` in
+    any one caller thread at a time."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
         super().__init__(max_queue)
@@ -32,8 +34,6 @@ class ThreadMessageQueue(QueueBase):
         self._waiting = False  # a receiver is blocked on _signal
         self._receiving = False
         self._listeners: List[Callable[[], None]] = []
-        # Called (loop thread) when a put wakes a blocked receiver: see direct_read.
-        self.on_receiver_woken: Optional[Callable[[], None]] = None
 
     # -- loop side ---------------------------------------------------------------
     def put(self, msg: WSMessage) -> None:
@@ -41,23 +41,26 @@ class ThreadMessageQueue(QueueBase):
             if self._push(msg):
                 self._wake()
 
+    def put_batch(self, messages: List[WSMessage]) -> None:
+        with self._mutex:
+            if self._push_many(messages):
+                self._wake()
+
+    def closing(self) -> None:
+        """Our close began: drop what is queued, and let a waiting receiver sleep on
+        until ``close()``, when the close code and reason are known."""
+        with self._mutex:
+            self._stop_accepting()
+
     def close(self, discard: bool = False) -> None:
         with self._mutex:
             self._end(discard)
             self._wake()
 
-    def put_direct(self, msg: WSMessage) -> None:
-        """``put`` from the receiving caller that reads the socket itself: no reading to pause."""
-        with self._mutex:
-            if self._push(msg, pause=False):
-                self._wake()
-
     def _wake(self) -> None:
         if self._waiting:
             self._waiting = False
             self._signal.release()
-            if self.on_receiver_woken is not None:
-                self.on_receiver_woken()
         for listener in self._listeners:
             listener()
 
@@ -75,55 +78,47 @@ class ThreadMessageQueue(QueueBase):
     def get(self, timeout: Optional[float] = None) -> WSMessage:
         """The next message; CLOSED once closed and drained; ReceiveTimeout after ``timeout``.
 
-        An interrupt (KeyboardInterrupt) while waiting takes nothing off the queue.
+        A wake-up that finds nothing (what woke it was dropped by our close) waits
+        on for what is left of ``timeout``. An interrupt (KeyboardInterrupt) while
+        waiting takes nothing off the queue.
         """
-        woken = registered = False
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        registered = False
         try:
-            with self._mutex:
-                msg = self._take()
-                if msg is not None:
-                    return msg
-                if self._receiving:
-                    raise RuntimeError("another thread is already receiving on this connection")
-                registered = True  # before the flags: an interrupt after this line is undone below
-                self._receiving = True
-                self._waiting = True
-            woken = interruptible(self._acquire_signal, timeout)
+            while True:
+                with self._mutex:
+                    msg = self._take()
+                    if msg is not None:
+                        return msg
+                    if not registered:
+                        if self._receiving:
+                            raise RuntimeError("another thread is already receiving on this connection")
+                        registered = True  # before the flag: an interrupt after this line is undone below
+                        self._receiving = True
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise ReceiveTimeout(f"no message within {timeout} s")
+                    self._waiting = True
+                woken = False
+                try:
+                    woken = interruptible(self._acquire_signal, left)
+                finally:
+                    if not woken:  # timeout or interrupt: withdraw, or absorb a wake-up that raced us
+                        with self._mutex:
+                            if self._waiting:
+                                self._waiting = False
+                            else:
+                                self._signal.acquire(False)
+                # Woken, or out of time: look again (a message that raced the timeout is returned).
         finally:
             if registered:
                 with self._mutex:
                     self._receiving = False
-                    if not woken:  # timeout or interrupt: withdraw, or absorb a wake-up that raced us
-                        if self._waiting:
-                            self._waiting = False
-                        else:
-                            self._signal.acquire(False)
-        # Reached only when acquire returned: a message that raced a timeout is still returned.
-        with self._mutex:
-            msg = self._take()
-        if msg is None:
-            raise ReceiveTimeout(f"no message within {timeout} s")
-        return msg
 
     def take_nowait(self) -> Optional[WSMessage]:
         """The next message, CLOSED once closed and drained, else None (any thread)."""
         with self._mutex:
             return self._take()
-
-    def start_receiving(self, claimed: List[bool]) -> None:
-        """Claim the receiver's place for a caller that reads the socket itself.
-
-        ``claimed[0]`` turns True just before the claim, so a caller interrupted
-        on the way out of here still knows to call ``stop_receiving``.
-        """
-        with self._mutex:
-            if self._receiving:
-                raise RuntimeError("another thread is already receiving on this connection")
-            claimed[0] = True
-            self._receiving = True
-
-    def stop_receiving(self) -> None:
-        self._receiving = False
 
     @property
     def closed(self) -> bool:

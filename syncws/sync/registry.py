@@ -1,17 +1,18 @@
 """The open connections of one loop thread, so that interpreter exit can close them.
 
-A ``WeakSet`` alone is not enough: connections are added from the threads
-that open them, and iterating a ``WeakSet`` while another thread adds to it
-raises ``RuntimeError: Set changed size during iteration``. At exit that
-would cost every connection its polite close. So adding and copying take
-one lock; iteration works on a copy.
+Connections join from the loop thread as they open and leave as they end
+(their ``lost`` future); exit reads a copy from another thread. One lock
+covers all three. Plain references, no ``WeakSet``: a weak reference's
+callback runs wherever the garbage collector happens to run, outside any
+lock, and on Python 3.9 that made a copy fail with ``Set changed size
+during iteration``. A connection stays referenced by its transport while
+open anyway.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
-from typing import Generic, Iterator, List, TypeVar
+from typing import Generic, Iterator, List, Set, TypeVar
 
 __all__ = ["Registry"]
 
@@ -19,15 +20,19 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Weakly held items, safe to add to from any thread while another iterates."""
+    """Items safe to add and discard from any thread while another iterates."""
 
     def __init__(self) -> None:
-        self._items: "weakref.WeakSet[T]" = weakref.WeakSet()
+        self._items: Set[T] = set()
         self._lock = threading.Lock()
 
     def add(self, item: T) -> None:
         with self._lock:
             self._items.add(item)
+
+    def discard(self, item: T) -> None:
+        with self._lock:
+            self._items.discard(item)
 
     def snapshot(self) -> List[T]:
         with self._lock:

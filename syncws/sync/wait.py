@@ -20,10 +20,6 @@ def wait(connections: Iterable[SyncWebSocket], timeout: Optional[float] = None) 
     The loop thread wakes the caller; nothing polls.
     """
     conns = list(connections)
-    for ws in conns:
-        direct = ws._direct
-        if direct is not None and direct.lent:  # nobody reads a lent socket while we wait here
-            ws._runner.loop.call_soon_threadsafe(direct.reclaim)
     woken = threading.Event()
     queues = [ws._queue for ws in conns]
     for queue in queues:

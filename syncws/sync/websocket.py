@@ -1,14 +1,13 @@
 """``SyncWebSocket``: blocking calls over a connection that lives on the loop thread.
 
 Sends frame and mask in the caller's thread and usually write straight to
-the socket; receives wait on a condition the loop thread signals once per
-message. Only closing crosses threads with a future.
+the socket (sync/writer.py); receives wait on a queue the loop thread fills
+and signals once per read. Only closing crosses threads with a future.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from typing import Any, Iterator, Optional, Union
 
@@ -19,9 +18,9 @@ from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from . import loop_thread
-from .direct_read import DirectReader
-from .loop_thread import LoopThread
+from .loop_thread import LoopStopped, LoopThread
 from .message_queue import ThreadMessageQueue
+from .writer import ThreadWriter
 
 __all__ = ["SyncWebSocket"]
 
@@ -39,21 +38,18 @@ class SyncWebSocket(ConnectionView):
         queue: ThreadMessageQueue,
         handshake: HandshakeResult,
         *,
-        direct: Optional[DirectReader] = None,
         receive_timeout: Optional[float] = None,
     ) -> None:
-        assert protocol.writer is not None and protocol.conn is not None
+        writer = protocol.writer
+        assert isinstance(writer, ThreadWriter) and protocol.conn is not None
         self._runner = runner
         self._proto = protocol
         self._queue = queue
         self._handshake = handshake
         self._receive_timeout = receive_timeout
-        self._writer = protocol.writer
+        self._writer = writer
         self._conn = protocol.conn
-        self._loop_ident = runner.thread.ident
         self._generation = loop_thread.fork_generation
-        self._direct = direct  # plain TCP: the caller may read the socket itself (direct_read)
-        runner.connections.add(protocol)
 
     def _check_process(self) -> None:
         if self._generation != loop_thread.fork_generation:
@@ -98,14 +94,6 @@ class SyncWebSocket(ConnectionView):
         self._runner.check_caller("receive()")
         if timeout is None:
             timeout = self._receive_timeout
-        direct = self._direct
-        if direct is not None and direct.lent:
-            started = time.monotonic()
-            msg = direct.receive(timeout)
-            if msg is not None:
-                return msg
-            if timeout is not None:
-                timeout = max(0.0, timeout - (time.monotonic() - started))
         return self._queue.get(timeout)
 
     def receive_str(self, *, timeout: Optional[float] = None) -> str:
@@ -127,23 +115,19 @@ class SyncWebSocket(ConnectionView):
         return msg
 
     # -- closing -----------------------------------------------------------------
-    def close(self, *, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
-        """Run the closing handshake (bounded by close_timeout); False if already closed."""
+    def close(self, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
+        """Run the closing handshake (bounded by close_timeout), from any thread.
+
+        Every call, however many run at once, returns once the connection is
+        closed or given up on; True for the one call that started the close.
+        """
         self._check_process()
         reason = control_payload(message)
         check_close(code, reason)
-        direct = self._direct
-        if direct is not None:
-            self._runner.check_caller("close()")
-            started = direct.close_here(code, reason)  # on the lent socket, in this thread
-            if started is None and direct.borrow():
-                started = direct.close_here(code, reason)
-            if started is not None:
-                return started
-        return self._runner.run(self._close(code, reason), what="close()")
-
-    async def _close(self, code: int, reason: bytes) -> bool:
-        return await self._proto.close(code, reason)
+        try:
+            return self._runner.run(self._proto.close(code, reason), what="close()")
+        except LoopStopped:  # interpreter exit closed it meanwhile
+            return False
 
     def __enter__(self) -> "SyncWebSocket":
         return self
@@ -158,10 +142,7 @@ class SyncWebSocket(ConnectionView):
         if getattr(self, "_generation", None) != loop_thread.fork_generation:
             return  # inherited through fork(): the parent owns it
         warnings.warn(f"unclosed {self!r}; closing it", ResourceWarning, source=self, stacklevel=2)
-        try:
-            self._runner.loop.call_soon_threadsafe(close_soon, proto)
-        except RuntimeError:  # the loop is already gone
-            pass
+        self._runner.call_soon(close_soon, proto)
 
     def __repr__(self) -> str:
         state = "closed" if self._proto.closed else "open"

@@ -316,9 +316,10 @@ def test_heartbeat_detects_dead_peer(raw_server: Any) -> None:
 
 def test_heartbeat_with_live_peer(ws_url: str) -> None:
     async def main() -> None:
-        async with syncws.ws_connect(ws_url, heartbeat=0.05) as ws:
+        # A pong deadline of half a second: loose enough for a loaded machine; two pings pass.
+        async with syncws.ws_connect(ws_url, heartbeat=1.0) as ws:
             with pytest.raises(syncws.ReceiveTimeout):
-                await ws.receive(timeout=0.3)  # several heartbeats pass, all answered
+                await ws.receive(timeout=2.5)  # heartbeats at 1 s and 2 s, both answered
             assert not ws.closed and ws.exception() is None
 
     run(main())

@@ -142,7 +142,7 @@ def test_close_from_another_thread_ends_run_forever(ws_url: str) -> None:
     app.close(status=1001, reason="bye")
     runner.join(10)
     assert results == [False]
-    assert rec.events == [("close", 1001, None)]  # the server echoed our code
+    assert rec.events == [("close", 1001, "bye")]  # the server echoed our code and reason
 
 
 def test_close_before_run_forever_connects(ws_url: str) -> None:

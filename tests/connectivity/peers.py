@@ -168,23 +168,35 @@ async def start_silent() -> Tuple[asyncio.AbstractServer, int]:
 # -- pproxy ------------------------------------------------------------------------
 
 
+# pproxy picks uvloop up when it is installed (it is a test extra, for syncws's own uvloop
+# tests) and then fails at start-up on its get_event_loop(); it runs on asyncio's loop here.
+_PPROXY_WITHOUT_UVLOOP = (
+    "import runpy, sys; sys.modules['uvloop'] = None; sys.argv[0] = 'pproxy'; "
+    "runpy.run_module('pproxy', run_name='__main__')"
+)
+
+
 class ProxyProcess:
     """``pproxy`` in a subprocess on 127.0.0.1; its verbose log is collected so a test
     can wait for the line that proves a connection went through it."""
 
     def __init__(self, listen: str, *extra: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pproxy", "-l", listen, "-v", "--auth", "0", *extra],
+            [sys.executable, "-u", "-c", _PPROXY_WITHOUT_UVLOOP, "-l", listen, "-v", "--auth", "0", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
         assert self.proc.stdout is not None
-        first = self.proc.stdout.readline()  # "Serving on ipv? 127.0.0.1:PORT by http,socks5"
-        match = re.search(r"127\.0\.0\.1:(\d+)", first)
+        # "Serving on ipv? 127.0.0.1:PORT by http,socks5", after "Using uvloop" where it is installed
+        seen: List[str] = []
+        match = None
+        while match is None and len(seen) < 5:
+            seen.append(self.proc.stdout.readline())
+            match = re.search(r"127\.0\.0\.1:(\d+)", seen[-1])
         if match is None:
             self.proc.kill()
-            raise RuntimeError(f"pproxy did not start: {first!r}")
+            raise RuntimeError(f"pproxy did not start: {seen!r}")
         self.port = int(match.group(1))
         self.lines: List[str] = []
         self._cond = threading.Condition()

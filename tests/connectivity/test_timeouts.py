@@ -50,7 +50,7 @@ def test_open_timeout_inside_a_stuck_proxy(api: Client, stuck_proxy: ProxyProces
 def test_receive_timeout_per_call_and_per_connection(api: Client, app_url: str) -> None:
     with api.connect(app_url, receive_timeout=0.05) as conn:
         with pytest.raises(syncws.ReceiveTimeout):
-            conn.receive()  # the connection's default
+            conn.receive(timeout=None)  # None: the connection's default (the harness passes a guard otherwise)
         with pytest.raises(syncws.ReceiveTimeout):
             conn.receive(timeout=0.01)  # this call's
         conn.send_str("still usable")
@@ -84,7 +84,8 @@ def test_heartbeat_detects_a_half_open_connection(api: Client, relay: Callable[[
 
 
 def test_heartbeat_keeps_a_live_connection(api: Client, app_url: str) -> None:
-    with api.connect(app_url, heartbeat=0.05) as conn:
+    # A pong deadline of half a second: loose enough for a loaded machine; two pings pass.
+    with api.connect(app_url, heartbeat=1.0) as conn:
         with pytest.raises(syncws.ReceiveTimeout):
-            conn.receive(timeout=0.3)  # several pings go out and are answered meanwhile
+            conn.receive(timeout=2.5)  # pings go out at 1 s and 2 s and are answered meanwhile
         assert not conn.closed and conn.exception() is None

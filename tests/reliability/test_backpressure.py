@@ -54,7 +54,7 @@ def _stalling_reader(raw_server: Any) -> Any:
 
 def _kernel_share(ws: Any) -> int:
     """What the kernel may hold between the two applications: our send buffer and the server's receive buffer."""
-    sock = ws._proto.writer.direct_socket  # plain TCP: the socket itself
+    sock = ws._proto.raw_socket  # plain TCP: the socket itself
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) + 2 * SMALL_BUFFER
 
 
@@ -93,7 +93,7 @@ def test_sync_send_blocks_at_high_water(raw_server: Any) -> None:
 def test_several_blocked_senders_stay_bounded(raw_server: Any) -> None:
     server = _stalling_reader(raw_server)
     ws = syncws.connect(server.url, compress=0)
-    ws._proto.writer.direct_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+    ws._proto.raw_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
     senders = 4  # each has far more to send than every buffer together holds
 
     def sender(k: int) -> None:
@@ -168,8 +168,7 @@ def test_receive_queue_bounded_and_server_writes_stall(raw_server: Any) -> None:
 
     server = raw_server(script)
     ws = syncws.connect(server.url, compress=0, max_queue=max_queue)
-    # Nobody receives, so the loop reads (after taking back the socket it lent, see
-    # sync/direct_read.py; it makes the transport then) until the queue is full, then stops.
+    # Nobody receives, so the loop reads until the queue is full, then stops.
     wait_until(
         lambda: len(ws._queue) >= max_queue and not ws._proto.transport.is_reading() and state["in_drain"],
         what="client paused with a full queue, server in drain",

@@ -162,7 +162,7 @@ def test_sigint_during_send_blocked_by_backpressure(raw_server: Any) -> None:
 
     server = raw_server(script)
     ws = syncws.connect(server.url, compress=0)
-    ws._proto.writer.direct_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**16)
+    ws._proto.raw_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**16)
     pad = b"\x00" * (2**16 - 4)
     seq = 0
     interrupted: List[int] = []

@@ -1,0 +1,153 @@
+"""The blocking face's writer: any thread may send, and frames never interleave.
+
+A sender frames its message in its own thread and, when nothing is queued
+ahead of it, writes straight to the non-blocking socket: no thread hop. What
+the kernel does not take at once is queued, and one loop callback hands the
+queue to the transport in a single write. One lock covers encoding and
+writing, so compression state and wire order agree.
+
+The socket rule (docs/threading.md): a caller writes the socket only under
+this lock, and the loop withdraws that right under the same lock
+(``connection_lost``, which asyncio calls before it closes the socket), so no
+write ever lands on a closed, or reused, file descriptor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any, Callable, List, Optional
+
+from ..aio.blocking import interruptible
+from ..aio.writer import HIGH_WATER, WriterBase
+
+__all__ = ["ThreadWriter", "make_thread_writer"]
+
+
+class ThreadWriter(WriterBase):
+    """``send`` from any thread; ``pause_writing``/``resume_writing``/``connection_lost`` from the loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: asyncio.Transport,
+        *,
+        high_water: int = HIGH_WATER,
+    ) -> None:
+        super().__init__()
+        self._loop = loop
+        self._transport = transport
+        self._sock: Optional[socket.socket] = None  # see allow_direct
+        self._loop_thread = threading.get_ident()  # made in connection_made, on the loop
+        self.high_water = high_water
+        self._lock = threading.RLock()
+        self._space: Optional[threading.Condition] = None  # made on first need
+        self._queue: List[bytes] = []
+        self._queued = 0
+        self._flush_scheduled = False
+        self._transport_size = 0  # bytes the transport holds, as last seen (loop writes it)
+        self._busy = False  # the transport holds unsent bytes: writing past it would reorder
+        transport.set_write_buffer_limits(high=0)  # hear of every unsent byte
+
+    def allow_direct(self, sock: Optional[socket.socket]) -> None:
+        """Loop thread: callers may write ``sock`` (the plain socket under the transport;
+        never under TLS, whose state lives in the transport) while the connection lasts."""
+        with self._lock:
+            if self.error is None:
+                self._sock = sock
+
+    # -- sending ------------------------------------------------------------
+    def send(self, encode: Callable[..., bytes], *args: Any) -> None:
+        with self._lock:
+            self._encode_and_write(encode, args, self._write_locked)
+
+    def _write_locked(self, data: bytes) -> None:
+        if threading.get_ident() == self._loop_thread:
+            if self._queue:  # a caller's bytes are waiting for the flush: keep their place
+                self._append(data)
+            else:
+                self._transport.write(data)
+                self._transport_size = self._transport.get_write_buffer_size()
+            return
+        sock = self._sock
+        if not self._queue and not self._busy and sock is not None:
+            try:
+                sent = sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                sent = 0  # reset: the loop reads the same error and tears down
+            if sent == len(data):
+                return
+            data = data[sent:]
+        self._append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon_threadsafe(self._flush)
+
+    def _append(self, data: bytes) -> None:
+        self._queue.append(data)
+        self._queued += len(data)
+
+    def _flush(self) -> None:
+        """Loop thread: hand what callers queued to the transport, in one write."""
+        with self._lock:
+            self._flush_scheduled = False
+            if not self._queue or self.error is not None:
+                return
+            data = self._queue[0] if len(self._queue) == 1 else b"".join(self._queue)
+            self._queue = []
+            self._queued = 0
+            self._transport.write(data)
+            self._transport_size = self._transport.get_write_buffer_size()
+            if not self._transport_size:
+                self._wake()
+
+    # -- flow control -------------------------------------------------------
+    @property
+    def buffered(self) -> int:
+        """Bytes written by ``send`` that the kernel has not taken yet (any thread)."""
+        return self._queued + self._transport_size
+
+    def pause_writing(self) -> None:
+        # Called from inside transport.write, which runs under our lock.
+        self._busy = True
+
+    def resume_writing(self) -> None:
+        with self._lock:
+            self._busy = False
+            self._transport_size = 0
+            self._wake()
+
+    def wait_sync(self, timeout: Optional[float] = None) -> bool:
+        """Block a caller thread while more than ``high_water`` bytes are buffered;
+        False on timeout. Raises ConnectionClosed if the connection ends meanwhile."""
+        with self._lock:
+            while self.buffered > self.high_water:
+                if self.error is not None:
+                    raise self._closed_error()
+                if self._space is None:
+                    self._space = threading.Condition(self._lock)
+                if not interruptible(self._space.wait, timeout):
+                    return False
+            return True
+
+    def _wake(self) -> None:
+        if self._space is not None:
+            self._space.notify_all()
+
+    # -- end ------------------------------------------------------------------
+    def connection_lost(self, exc: BaseException) -> None:
+        """Loop thread, before asyncio closes the socket: no caller writes it after this."""
+        with self._lock:
+            self.error = exc
+            self._sock = None
+            self._queue = []
+            self._queued = 0
+            self._transport_size = 0
+            self._wake()
+
+
+def make_thread_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport) -> WriterBase:
+    return ThreadWriter(loop, transport)

@@ -1,0 +1,5 @@
+import sys
+
+from tests.autobahn.runner import main
+
+sys.exit(main())
