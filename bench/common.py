@@ -1,6 +1,7 @@
 """Pieces shared by the sync and async scenario code."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from bench.config import Scenario
@@ -53,3 +54,24 @@ def many_result(sc: Scenario, meter: Meter, sampler: PeakSampler) -> dict[str, A
         peak_rss_kib=peak,
         rss_per_conn_kib=max(0, peak - sampler.base_rss_kib) / sc.conns,
     )
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0-100): a value that occurred."""
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def burst_result(sc: Scenario, meter: Meter, latencies: list[float]) -> dict[str, Any]:
+    """S7 headline: p99 of the per-message latency in ms, with p50 and max beside it.
+
+    ``latencies`` holds one entry per received message: seconds from just before
+    the trigger was sent to just after that message was returned to the caller.
+    """
+    ordered = sorted(latencies)
+    p99 = percentile(ordered, 99) * 1000.0
+    return {
+        "value": p99, "elapsed": meter.elapsed, "messages": len(ordered),
+        "p50_ms": percentile(ordered, 50) * 1000.0, "p99_ms": p99,
+        "max_ms": ordered[-1] * 1000.0,
+    }

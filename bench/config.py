@@ -13,7 +13,7 @@ class Scenario:
 
     sid: str
     title: str
-    kind: str  # small | pipelined | large | connect | many | compressed
+    kind: str  # small | pipelined | large | connect | many | compressed | burst
     server: str  # which echo server: ws | ws-deflate (tcp-floor maps ws -> tcp)
     unit: str
     higher_is_better: bool
@@ -21,6 +21,7 @@ class Scenario:
     size: int = 0
     conns: int = 0
     warmup: int = 0  # in-process warm-up iterations before the timed section
+    batch: int = 0  # S7: messages the server writes per trigger, in one write
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for the worker's command line."""
@@ -47,6 +48,10 @@ FULL: list[Scenario] = [
              "s wall", False, count=50, size=32, conns=1000),
     Scenario("S6", "compressed: ~1 MiB JSON text echo, permessage-deflate", "compressed",
              "ws-deflate", "MB/s", True, count=200, size=MIB, warmup=3),
+    # Headline is p99 of the per-message latency (trigger sent -> message k received);
+    # p50 is reported next to it. The server writes the 10 frames with one write.
+    Scenario("S7", "burst: 10 x 64 B text in one server write, latency per message", "burst",
+             "ws", "p99 ms", False, count=2_000, size=64, warmup=50, batch=10),
 ]
 
 # Smoke-test counts: enough to exercise every code path (fragment-free large frames,
@@ -58,6 +63,7 @@ QUICK_COUNTS: dict[str, dict[str, int]] = {
     "S4": {"count": 10, "warmup": 1},
     "S5-200": {"count": 5, "conns": 20},
     "S6": {"count": 4, "warmup": 1},
+    "S7": {"count": 100, "warmup": 5},
 }
 
 

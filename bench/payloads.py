@@ -51,3 +51,34 @@ def json_texts(size: int, variants: int = 2) -> list[str]:
             length += len(json.dumps(row)) + 2
         out.append(json.dumps({"variant": v, "rows": rows}))
     return out
+
+
+# S7 bursts. The trigger names the burst's shape, so the servers need no configuration:
+# "burst:<count>:<size>:<seq>". The echo servers (bench/server/echo.js and
+# echo_server.py, plain "ws" kind only) answer it with ``count`` text messages of
+# ``size`` bytes, all frames in one socket write; any other message is echoed as usual.
+# Message k of a burst is its trigger + "#k:", padded with _PAD (repeated) or cut to
+# ``size``: the servers build exactly the same strings, so content and order are checked.
+BURST_PREFIX = "burst:"
+
+
+def burst_trigger(seq: int, count: int, size: int) -> str:
+    """The small text message that asks the server for one burst."""
+    return f"{BURST_PREFIX}{count}:{size}:{seq:08d}"
+
+
+def burst_messages(trigger: str, count: int, size: int) -> list[str]:
+    """The ``count`` messages the server sends back for ``trigger``, in order."""
+    out = []
+    for k in range(count):
+        body = f"{trigger}#{k}:"
+        while len(body) < size:
+            body += _PAD
+        out.append(body[:size])
+    return out
+
+
+def bursts(count: int, per: int, size: int) -> tuple[list[str], list[list[str]]]:
+    """Pre-built triggers and expected bursts, so formatting stays out of the timed loop."""
+    triggers = [burst_trigger(i, per, size) for i in range(count)]
+    return triggers, [burst_messages(t, per, size) for t in triggers]

@@ -8,7 +8,7 @@ from bench.clients import ASYNC_BASELINE, BASELINE, ClientInfo
 from bench.config import MIB, Scenario
 
 Key = tuple[str, str, str]  # (mode, scenario id, client)
-EXTRAS = ("peak_threads", "peak_rss_kib", "rss_per_conn_kib")
+EXTRAS = ("peak_threads", "peak_rss_kib", "rss_per_conn_kib", "p50_ms")
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
@@ -72,6 +72,9 @@ def workload(sc: Scenario) -> str:
         return f"{sc.count:,} echoes of ~{sc.size / MIB:g} MiB JSON"
     if sc.kind == "connect":
         return f"{sc.count:,} connections"
+    if sc.kind == "burst":
+        return (f"{sc.count:,} bursts of {sc.batch} x {sc.size} B text, each written by the "
+                f"server in one write; latency per message from sending the trigger")
     return f"{sc.conns:,} connections x {sc.count} round trips"
 
 
@@ -88,6 +91,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
                    stats: dict[Key, dict[str, Any]]) -> list[str]:
     """One Markdown table: every client on one scenario in one pinning mode."""
     many = sc.kind == "many"
+    burst = sc.kind == "burst"
     better = "higher" if sc.higher_is_better else "lower"
     lines = [f"#### {sc.sid} — {sc.title}", "",
              f"{workload(sc)}; {sc.unit}, {better} is better.", ""]
@@ -95,6 +99,8 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
             "client CPU s", "server CPU s", "other CPU s"]
     if many:
         head += ["peak threads", "peak RSS MiB", "RSS/conn KiB"]
+    if burst:
+        head.insert(3, "p50 ms")
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     base = stats.get((mode, sc.sid, BASELINE))
     abase = stats.get((mode, sc.sid, ASYNC_BASELINE))
@@ -110,6 +116,8 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
                  f"{fmt(row['min'], sc.unit)}-{fmt(row['max'], sc.unit)}",
                  ratio(row, base, sc), ratio(row, abase, sc) if info.is_async else "—",
                  f"{row['client_cpu']:.3f}", server, f"{row['other_cpu']:.2f}"]
+        if burst:
+            cells.insert(3, fmt(row["p50_ms"], "ms") if "p50_ms" in row else "—")
         if many:
             cells += [f"{row.get('peak_threads', 0):.0f}",
                       f"{row.get('peak_rss_kib', 0) / 1024:.1f}",
@@ -170,7 +178,10 @@ resolution): well above zero means another workload competed, so trust that
 row less. S3 and S6 count payload bytes out + back
 (MB = 10^6 bytes). S5 wall time covers connect + all round trips + close of every
 connection; peak threads are OS threads in the client process; RSS/conn is
-(peak RSS - RSS before connecting) / connections. `raw-socket` is a hand-framed
+(peak RSS - RSS before connecting) / connections. S7 times every message of a
+10-message burst the server writes at once, from sending the trigger to that
+message's return; its headline (and ratios) is the p99 of those latencies, p50
+beside it. `raw-socket` is a hand-framed
 WebSocket client (pure-Python masking): the floor for a Python client.
 `tcp-floor` runs the same scenarios over plain TCP against a TCP echo server
 (no handshake, no masking): what the socket and interpreter cost alone."""

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench import payloads
 from bench.clients.base import AsyncClient
-from bench.common import check_deflate, many_result, mismatch, result
+from bench.common import burst_result, check_deflate, many_result, mismatch, result
 from bench.config import Scenario
 from bench.meter import Meter, PeakSampler
 
@@ -135,6 +136,39 @@ async def many(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dic
     return many_result(sc, meter, sampler)
 
 
+async def burst(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S7: send a small trigger, receive the ``batch`` messages the server writes at once.
+
+    Each message's latency runs from just before the trigger is sent to just after
+    that message is returned (see the sync version).
+    """
+    conn = await client.connect(url, False)
+    recv = conn.recv
+    per = sc.batch
+    push = conn.send_text
+    out, expected = payloads.bursts(sc.count + sc.warmup, per, sc.size)
+    for i in range(sc.warmup):
+        await push(out[i])
+        for k in range(per):
+            if (r := await recv()) != expected[i][k]:
+                raise mismatch(sc.sid, i * per + k, expected[i][k], r)
+    latencies: list[float] = []
+    add = latencies.append
+    clock = time.perf_counter
+    with meter:
+        for i in range(sc.warmup, sc.warmup + sc.count):
+            want = expected[i]
+            t0 = clock()
+            await push(out[i])
+            for k in range(per):
+                r = await recv()
+                add(clock() - t0)
+                if r != want[k]:
+                    raise mismatch(sc.sid, i * per + k, want[k], r)
+    await conn.close()
+    return burst_result(sc, meter, latencies)
+
+
 RUNNERS: dict[str, Runner] = {
     "small": small,
     "pipelined": pipelined,
@@ -142,6 +176,7 @@ RUNNERS: dict[str, Runner] = {
     "compressed": large,
     "connect": connect,
     "many": many,
+    "burst": burst,
 }
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench import payloads
 from bench.clients.base import SyncClient
-from bench.common import check_deflate, many_result, mismatch, result
+from bench.common import burst_result, check_deflate, many_result, mismatch, result
 from bench.config import Scenario
 from bench.meter import Meter, PeakSampler
 
@@ -139,6 +140,46 @@ def many(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, 
     return many_result(sc, meter, sampler)
 
 
+def burst(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S7: send a small trigger, receive the ``batch`` messages the server writes at once.
+
+    Each message's latency runs from just before the trigger is sent to just after
+    that message is returned, so message k also carries the cost of unpacking the
+    k-1 frames before it from the same read. A client with ``send_texts`` (the TCP
+    floor, whose server only echoes) sends the burst itself in one write instead,
+    and the echo server returns it in one write.
+    """
+    conn = client.connect(url, False)
+    recv = conn.recv
+    per = sc.batch
+    triggers, expected = payloads.bursts(sc.count + sc.warmup, per, sc.size)
+    push: Callable[[Any], object] = conn.send_text
+    out: list[Any] = triggers
+    send_texts = getattr(conn, "send_texts", None)
+    if send_texts is not None:
+        push, out = send_texts, expected
+    for i in range(sc.warmup):
+        push(out[i])
+        for k in range(per):
+            if (r := recv()) != expected[i][k]:
+                raise mismatch(sc.sid, i * per + k, expected[i][k], r)
+    latencies: list[float] = []
+    add = latencies.append
+    clock = time.perf_counter
+    with meter:
+        for i in range(sc.warmup, sc.warmup + sc.count):
+            want = expected[i]
+            t0 = clock()
+            push(out[i])
+            for k in range(per):
+                r = recv()
+                add(clock() - t0)
+                if r != want[k]:
+                    raise mismatch(sc.sid, i * per + k, want[k], r)
+    conn.close()
+    return burst_result(sc, meter, latencies)
+
+
 @contextlib.contextmanager
 def thread_errors() -> Iterator[list[BaseException]]:
     """Collect exceptions raised in helper threads so the caller can re-raise them."""
@@ -163,6 +204,7 @@ RUNNERS: dict[str, Runner] = {
     "compressed": large,
     "connect": connect,
     "many": many,
+    "burst": burst,
 }
 
 

@@ -3,6 +3,11 @@
 Messages carry a 5-byte header (type + length) so the shared scenario code can
 run unchanged; there is no handshake, masking or WebSocket framing. The gap
 between this row and a WebSocket client is what WebSocket costs in Python.
+
+S7 (burst): the TCP echo is a byte pipe with no trigger to answer, so this client
+sends the whole expected burst as one write (``send_texts``) and the echo returns
+it with one write, like the WebSocket servers' burst; the burst comes back in one
+segment and the receive side does the same per-message work as for a real burst.
 """
 from __future__ import annotations
 
@@ -42,6 +47,13 @@ class Conn:
     def send_bytes(self, data: bytes) -> None:
         """Send one binary record."""
         self._send(_BINARY, data)
+
+    def send_texts(self, texts: list[str]) -> None:
+        """Send several text records in one write (S7: the pipe echoes them in one)."""
+        out = b"".join(bytes((_TEXT,)) + len(b).to_bytes(4, "big") + b
+                       for b in (t.encode() for t in texts))
+        with self._lock:
+            self._sock.sendall(out)
 
     def recv(self) -> str | bytes:
         """Read one echoed record."""

@@ -4,11 +4,48 @@
 //   node echo.js ws-deflate  same with permessage-deflate (ws defaults)
 //   node echo.js tcp         plain TCP echo: the transport floor
 // Prints one JSON "ready" line, then exits when stdin closes (runner gone).
+//
+// S7 (burst), plain ws kind only: a text message "burst:<count>:<size>:<seq>" is
+// answered with <count> text messages of <size> bytes whose frames go out in ONE
+// socket write (so they arrive together, typically in one TCP segment). Message k
+// is the trigger + "#k:", padded with PAD (repeated) or cut to <size>: the same
+// strings bench/payloads.py expects. Every other message is echoed unchanged.
 const net = require('net');
 
 const kind = process.argv[2] || 'ws';
 const host = '127.0.0.1';
 const backlog = 4096; // S5 opens 1,000 connections at once.
+
+const PAD = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const TRIGGER = /^burst:(\d{1,4}):(\d{1,5}):\d{1,12}$/;
+const B = 0x62; // 'b': the only first byte worth a closer look
+
+// All frames of one burst in one Buffer (server frames are unmasked), or null if
+// the text is not a well-formed trigger (then it is echoed like any message).
+function burstFrames(text) {
+  const m = TRIGGER.exec(text);
+  if (m === null) return null;
+  const count = Number(m[1]);
+  const size = Number(m[2]);
+  if (count < 1 || count > 1000 || size < 1 || size > 65535) return null;
+  const head = size < 126 ? 2 : 4;
+  const out = Buffer.allocUnsafe(count * (head + size));
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    out[at] = 0x81; // FIN + text
+    if (head === 2) {
+      out[at + 1] = size;
+    } else {
+      out[at + 1] = 126;
+      out.writeUInt16BE(size, at + 2);
+    }
+    at += head;
+    let body = `${text}#${k}:`;
+    while (body.length < size) body += PAD;
+    at += out.write(body.slice(0, size), at, 'latin1'); // ASCII only
+  }
+  return out;
+}
 
 function ready(port, extra) {
   const info = { kind, port, pid: process.pid, node: process.versions.node, ...extra };
@@ -38,9 +75,22 @@ if (kind === 'tcp') {
     perMessageDeflate: kind === 'ws-deflate',
     maxPayload: 256 * 1024 * 1024,
   });
+  const bursts = kind === 'ws';
   wss.on('connection', (ws) => {
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('message', (data, isBinary) => {
+      if (bursts && !isBinary && data[0] === B && data.length <= 40) {
+        const frames = burstFrames(data.toString('latin1'));
+        if (frames !== null) {
+          // One write of pre-built frames. Safe next to ws's own sender: without
+          // permessage-deflate it queues nothing, so every earlier send is already
+          // in the socket's buffer ahead of this one.
+          ws._socket.write(frames);
+          return;
+        }
+      }
+      ws.send(data, { binary: isBinary });
+    });
   });
   wss.on('listening', () => {
     ready(wss.address().port, {

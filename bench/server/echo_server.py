@@ -3,16 +3,43 @@
 Only ``--quick`` uses them, to check correctness in CI; they are far slower than
 the Node servers, so the full benchmark refuses to run on them. Same command
 line and ready line as echo.js: ``python echo_server.py ws|ws-deflate|tcp``.
+
+S7 (burst), plain ``ws`` kind only, as in echo.js: the text message
+``burst:<count>:<size>:<seq>`` is answered with ``count`` text messages of ``size``
+bytes, all frames handed to the transport in one write; message k is the trigger
++ ``#k:`` padded with _PAD (repeated) or cut to ``size`` (bench/payloads.py builds
+the same strings to check them). Every other message is echoed unchanged.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import sys
 import threading
 from importlib.metadata import version
 from typing import Any
+
+_PAD = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TRIGGER = re.compile(r"burst:(\d{1,4}):(\d{1,5}):\d{1,12}")
+
+
+def _burst(text: str) -> list[bytes] | None:
+    """The payloads answering a burst trigger, or None if ``text`` is not one."""
+    m = _TRIGGER.fullmatch(text)
+    if m is None:
+        return None
+    count, size = int(m[1]), int(m[2])
+    if not (1 <= count <= 1000 and 1 <= size <= 65535):
+        return None
+    out = []
+    for k in range(count):
+        body = f"{text}#{k}:"
+        while len(body) < size:
+            body += _PAD
+        out.append(body[:size].encode())
+    return out
 
 
 class _TcpEcho(asyncio.Protocol):
@@ -31,8 +58,20 @@ async def _serve(kind: str) -> None:
     else:
         from websockets.asyncio.server import ServerConnection, serve
 
+        bursts = kind == "ws"
+
         async def echo(ws: ServerConnection) -> None:
             async for message in ws:
+                if bursts and isinstance(message, str) and message.startswith("burst:"):
+                    payloads = _burst(message)
+                    if payloads is not None:
+                        # websockets frames them (sans-I/O protocol), then one
+                        # transport.write sends them all; no await in between, so
+                        # no other send can interleave.
+                        for payload in payloads:
+                            ws.protocol.send_text(payload)
+                        ws.transport.write(b"".join(ws.protocol.data_to_send()))
+                        continue
                 await ws.send(message)
 
         compression = "deflate" if kind == "ws-deflate" else None
