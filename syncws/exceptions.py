@@ -15,16 +15,22 @@ from .aio.errors import (
 from .aio.response import WSMessageTypeError
 from .aio.tls import ClientSSLError, ServerFingerprintMismatch
 from .protocol.errors import (
+    ClientError,
     ConnectionClosed,
+    ConnectionClosedOK,
     InvalidHeader,
     InvalidURL,
     ProtocolError,
+    RequestInfo,
     WebSocketError,
     WSServerHandshakeError,
 )
 
 __all__ = [
     "ClientConnectionError",
+    "ClientError",
+    "ConnectionClosedOK",
+    "RequestInfo",
     "ClientSSLError",
     "CloseTimeout",
     "ConnectionClosed",

@@ -83,6 +83,18 @@ class Conn:
     def exception(self) -> Optional[BaseException]:
         return self.ws.exception()  # type: ignore[no-any-return]
 
+    def failure(self) -> Optional[BaseException]:
+        """What the connection failed with, whichever the API, after checking that
+        ``exception()`` reports it by that API's rule: the blocking API always; the
+        asyncio API as aiohttp does, leaving out protocol violations (its ERROR
+        message carries those)."""
+        err: Optional[BaseException] = self.ws._proto.exception
+        if self.client.is_async and isinstance(err, syncws.ProtocolError):
+            assert self.exception() is None, self.exception()
+        else:
+            assert self.exception() is err, (self.exception(), err)
+        return err
+
     @property
     def url(self) -> str:
         return self.ws.url  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
 from .connector import DIRECT, Route, TCPConnector
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
-from .hop import Hop, first_hop, next_hop, redirect_location
+from .hop import Hop, describe_request, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
 from .options import Options
 from .proxy import parse_proxy, proxy_from_env
@@ -124,6 +124,9 @@ async def open_websocket(
         try:
             transport.write(request)
             result = await protocol.handshake
+        except WSServerHandshakeError as exc:
+            transport.abort()
+            raise describe_request(exc, hop, request) from None
         except BaseException:
             transport.abort()
             raise

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import Optional
 
-from ..protocol.errors import ConnectionClosed, WebSocketError, WSServerHandshakeError
+from ..protocol.errors import ClientError, ConnectionClosed, WebSocketError, WSServerHandshakeError
 
 __all__ = [
     "WSTimeoutError",
@@ -48,7 +48,7 @@ class CloseTimeout(WSTimeoutError):
     """The peer did not finish the closing handshake in time; the connection was cut."""
 
 
-class ServerTimeoutError(WSTimeoutError):
+class ServerTimeoutError(WSTimeoutError, ClientError):
     """No pong answered a heartbeat ping in time: the peer is considered dead (aiohttp's name)."""
 
 
@@ -56,7 +56,7 @@ class ConnectionClosedError(ConnectionClosed):
     """The connection ended abnormally (close code 1006 or a protocol failure)."""
 
 
-class ClientConnectionError(WebSocketError, ConnectionError):
+class ClientConnectionError(ClientError, ConnectionError):
     """The transport could not be opened (refused, unreachable, TLS failure)."""
 
     def __init__(self, message: str, *, cause: Optional[BaseException] = None) -> None:

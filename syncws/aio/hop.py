@@ -8,13 +8,13 @@ from typing import Optional
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from ..protocol.auth import BasicAuth
-from ..protocol.errors import InvalidURL, WSServerHandshakeError
+from ..protocol.errors import InvalidURL, RequestInfo, WSServerHandshakeError
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL, parse_url
 from .errors import RedirectError
 from .options import Options
 
-__all__ = ["Hop", "REDIRECT_STATUSES", "first_hop", "next_hop", "redirect_location"]
+__all__ = ["Hop", "REDIRECT_STATUSES", "describe_request", "first_hop", "next_hop", "redirect_location"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Headers that carry credentials for one host; a redirect to another host drops them.
@@ -44,6 +44,24 @@ def first_hop(target: WSURL, options: Options) -> Hop:
         headers = Headers([(k, v) for k, v in headers.items() if k.lower() != "cookie"])
         headers.add("Cookie", "; ".join(crumbs))
     return Hop(url, auth, headers, options.server_hostname)
+
+
+_REDACTED = "<redacted>"
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def describe_request(error: WSServerHandshakeError, hop: Hop, request: bytes) -> WSServerHandshakeError:
+    """Give ``error`` aiohttp's ``request_info`` for the request it answers (once): the URL
+    without credentials, and the headers we sent, with credential values redacted."""
+    if error.request_info is None:
+        headers = Headers()
+        for line in request.decode("latin-1").split("\r\n")[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                name, value = name.strip(), value.strip()
+                headers.add(name, _REDACTED if name.lower() in _SECRET_HEADERS else value)
+        error.request_info = RequestInfo(hop.url.url, "GET", headers, hop.url.url)
+    return error
 
 
 def redirect_location(error: WSServerHandshakeError) -> Optional[str]:

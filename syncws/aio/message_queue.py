@@ -16,9 +16,10 @@ from typing_extensions import Protocol
 from ..protocol.messages import WSMessage, WSMsgType
 from .errors import ReceiveTimeout
 
-__all__ = ["MessageSink", "QueueBase", "AsyncMessageQueue", "CLOSED_MESSAGE", "DEFAULT_MAX_QUEUE"]
+__all__ = ["AsyncMessageQueue", "CLOSED_MESSAGE", "CLOSING_MESSAGE", "DEFAULT_MAX_QUEUE", "MessageSink", "QueueBase"]
 
 CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
+CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 DEFAULT_MAX_QUEUE = 16
 
 
@@ -159,7 +160,12 @@ class AsyncMessageQueue(QueueBase):
             self._wake()
 
     def closing(self) -> None:
+        """Our close began: what is queued goes; a task waiting in receive() gets CLOSING,
+        as with aiohttp, and every later receive() CLOSED."""
+        waiting = self._getter is not None and not self._getter.done()
         self._end(discard=True)
+        if waiting:
+            self._queue.append(CLOSING_MESSAGE)
         self._wake()
 
     def close(self, discard: bool = False) -> None:

@@ -57,7 +57,7 @@ class ConnectOptions(TypedDict, total=False):
     user_agent: Optional[str]
     cookies: Optional[CookiesLike]
     params: Optional[ParamsLike]
-    proxy: Optional[str]
+    proxy: Union[str, bool, None]  # bool: syncws.connect() only (websockets' meanings)
     proxy_auth: Optional[BasicAuth]
     proxy_headers: Optional[HeadersLike]
     trust_env: bool
@@ -147,6 +147,11 @@ class Options:
         return cls(**kwargs)
 
     def __post_init__(self) -> None:
+        if isinstance(self.proxy, bool):
+            raise TypeError(
+                "proxy=True/False is syncws.connect()'s (websockets' meanings); "
+                "ws_connect() takes a proxy URL or None, as aiohttp does"
+            )
         if isinstance(self.protocols, str):
             raise TypeError("protocols must be a sequence of str, not a str")
         for name in ("timeout", "open_timeout", "close_timeout", "receive_timeout", "heartbeat"):

@@ -5,24 +5,32 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Optional, Union, cast
 
-from ..protocol.close_codes import WSCloseCode
+from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.deflate import DeflateParams
+from ..protocol.errors import ProtocolError
 from ..protocol.handshake import HandshakeResult
 from ..protocol.headers import Headers
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
-from .message_queue import AsyncMessageQueue
-from .writer import DrainAwaitable, FrameWriter
+from .errors import ConnectionClosedError
+from .message_queue import CLOSED_MESSAGE, AsyncMessageQueue
+from .writer import FrameWriter, Sent
 
 __all__ = ["ClientWebSocketResponse", "ConnectionView", "WSMessageTypeError", "JSONEncoder", "check_str", "check_bytes"]
 
 JSONEncoder = Callable[[Any], str]
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
+_DATA = WSMsgType.BINARY  # TEXT and BINARY are the only types <= this
 
 
 class WSMessageTypeError(TypeError):
-    """receive_str/bytes/json got a message of another type."""
+    """receive_str/bytes/json got a message of another type; ``msg`` is that message,
+    taken off the queue and handed back here rather than lost."""
+
+    def __init__(self, text: str, msg: Optional[WSMessage] = None) -> None:
+        super().__init__(text)
+        self.msg = msg
 
 
 def check_str(data: object) -> str:
@@ -47,7 +55,7 @@ def control_payload(message: Union[bytes, str]) -> bytes:
 
 def expect(msg: WSMessage, kind: WSMsgType) -> Any:
     if msg.type is not kind:
-        raise WSMessageTypeError(f"received message {msg.type.name} is not {kind.name}: {msg.data!r}"[:200])
+        raise WSMessageTypeError(f"received message {msg.type.name} is not {kind.name}: {msg.data!r}"[:200], msg)
     return msg.data
 
 
@@ -106,11 +114,13 @@ class ConnectionView:
 
 
 class ClientWebSocketResponse(ConnectionView):
-    """One open WebSocket, used from the event loop that opened it.
+    """One open WebSocket, used from the event loop that opened it, with aiohttp's
+    semantics (docs/migration.md lists where and why syncws differs).
 
-    ``send_*``, ``ping`` and ``pong`` write at once and return an awaitable
-    that waits for flow control, so both ``ws.send_str(x)`` and
-    ``await ws.send_str(x)`` work. Only one task may ``receive()`` at a time.
+    ``send_*``, ``ping`` and ``pong`` write the frame when called and return a
+    coroutine (``writer.Sent``) that waits for flow control: ``await``, tasks,
+    ``gather`` and ``wait_for`` work as with aiohttp 3, and un-awaited calls in
+    old aiohttp style still send. Only one task may ``receive()`` at a time.
     """
 
     def __init__(
@@ -128,45 +138,106 @@ class ClientWebSocketResponse(ConnectionView):
         assert protocol.writer is not None and protocol.conn is not None
         self._writer = cast(FrameWriter, protocol.writer)  # what the async API's protocols make
         self._conn = protocol.conn
+        self._closed = False  # aiohttp's meaning: close() has run, or the connection is gone
+        self._closing = False  # the server's close frame was returned (autoclose off), or close() began
+        self._close_code: Optional[int] = None  # as the application has seen it (aiohttp's timing)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` has run (also implicitly, by autoclose) or the connection was
+        lost; a close frame from the server alone, with ``autoclose=False``, does not set it."""
+        return self._closed
+
+    @property
+    def close_code(self) -> Optional[int]:
+        """Known once ``receive()`` has returned the end (CLOSE, ERROR, CLOSED) or ``close()``
+        has run, as with aiohttp; a close frame still queued behind messages does not set it."""
+        return self._close_code
+
+    def exception(self) -> Optional[BaseException]:
+        """What broke the connection, as aiohttp reports it: a dropped connection, a missing
+        heartbeat pong, a close that timed out. None for a protocol violation: the ERROR
+        message carries that one."""
+        exc = self._proto.exception
+        return None if isinstance(exc, ProtocolError) else exc
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         transport = self._proto.transport
         return transport.get_extra_info(name, default) if transport is not None else default
 
     # -- sending -----------------------------------------------------------------
-    def send_str(self, data: str, compress: Optional[int] = None) -> DrainAwaitable:
-        self._writer.send(self._conn.send_text, check_str(data))
-        return DrainAwaitable(self._writer)
+    def send_str(self, data: str, compress: Optional[int] = None) -> Sent:
+        self._writer.send(self._conn.send_text, check_str(data), _compress(compress))
+        return Sent(self._writer)
 
-    def send_bytes(self, data: Payload, compress: Optional[int] = None) -> DrainAwaitable:
-        self._writer.send(self._conn.send_binary, check_bytes(data))
-        return DrainAwaitable(self._writer)
+    def send_bytes(self, data: Payload, compress: Optional[int] = None) -> Sent:
+        self._writer.send(self._conn.send_binary, check_bytes(data), _compress(compress))
+        return Sent(self._writer)
 
-    def send_json(
-        self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps
-    ) -> DrainAwaitable:
+    def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps) -> Sent:
         return self.send_str(dumps(data), compress)
 
-    def ping(self, message: Union[bytes, str] = b"") -> DrainAwaitable:
+    def ping(self, message: Union[bytes, str] = b"") -> Sent:
         self._writer.send(self._conn.send_ping, control_payload(message))
-        return DrainAwaitable(self._writer)
+        return Sent(self._writer)
 
-    def pong(self, message: Union[bytes, str] = b"") -> DrainAwaitable:
+    def pong(self, message: Union[bytes, str] = b"") -> Sent:
         self._writer.send(self._conn.send_pong, control_payload(message))
-        return DrainAwaitable(self._writer)
+        return Sent(self._writer)
 
     # -- closing -----------------------------------------------------------------
     async def close(self, *, code: int = WSCloseCode.OK, message: Union[bytes, str] = b"") -> bool:
         """Run the closing handshake; False if the connection was already closed.
 
+        Returns once TCP is closed or given up on (``close_timeout``). A task
+        waiting in ``receive()`` meanwhile gets CLOSING, as with aiohttp.
         Cancelling this call stops only the waiting: the handshake runs on to its
-        end (bounded by ``close_timeout``), and a later ``close()`` waits for it.
+        end, and a later ``close()`` waits for it.
         """
-        return await self._proto.close(code, control_payload(message))
+        reason = control_payload(message)
+        check_close(code, reason)  # a refused code leaves the connection as it was
+        already = self._closed
+        self._closed = self._closing = True
+        try:
+            started = await self._proto.close(code, reason)
+        finally:
+            self._close_code = self._proto.close_code
+        return started and not already
+
+    async def _finish(self) -> None:
+        """An end the server started (or a failure): wait until TCP is closed, as
+        aiohttp's implicit close() does, so nothing is left open when the loop ends."""
+        self._closed = self._closing = True
+        try:
+            await self._proto.close()
+        finally:
+            self._close_code = self._proto.close_code
 
     # -- receiving ---------------------------------------------------------------
     async def receive(self, timeout: Optional[float] = None) -> WSMessage:
-        return await self._queue.get(timeout if timeout is not None else self._receive_timeout)
+        if self._closed:
+            return CLOSED_MESSAGE
+        if self._closing:  # the close frame was returned with autoclose off: close now
+            await self._finish()
+            return CLOSED_MESSAGE
+        msg = await self._queue.get(timeout if timeout is not None else self._receive_timeout)
+        kind = msg.type
+        if kind > _DATA and kind is not WSMsgType.PING and kind is not WSMsgType.PONG:
+            self._close_code = self._proto.close_code  # the end, as the application sees it
+        if kind is WSMsgType.CLOSE:
+            self._closing = True
+            if self._proto.autoclose:
+                await self._finish()
+        elif kind is WSMsgType.CLOSING:
+            self._closing = True
+        elif kind is WSMsgType.CLOSED:
+            self._closed = True
+        elif kind is WSMsgType.ERROR:
+            if isinstance(msg.data, ConnectionClosedError):  # dropped without a close frame
+                await self._finish()
+                return CLOSED_MESSAGE
+            await self._finish()  # a violation (our close frame is out) or a missing pong
+        return msg
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
         return expect(await self.receive(timeout), WSMsgType.TEXT)  # type: ignore[no-any-return]
@@ -197,3 +268,14 @@ class ClientWebSocketResponse(ConnectionView):
         return f"<ClientWebSocketResponse {state} protocol={self.protocol!r}>"
 
 
+def _compress(compress: Optional[int]) -> bool:
+    """aiohttp's per-message ``compress=``: None uses the connection's setting, 0 sends this
+    message uncompressed. Other values (aiohttp: a window size for this message) are refused:
+    a second compressor would desynchronise the peer's context (docs/migration.md)."""
+    if compress is None:
+        return True
+    if compress == 0 and not isinstance(compress, bool):
+        return False
+    raise ValueError(
+        f"compress= takes None (the connection's setting) or 0 (this message uncompressed), not {compress!r}"
+    )

@@ -9,11 +9,11 @@ asyncio API. The thread-safe writer of the blocking face lives in
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Generator, List, Optional
+from typing import Any, Callable, Coroutine, Generator, List, Optional
 
 from ..protocol.errors import ConnectionClosed
 
-__all__ = ["FrameWriter", "HIGH_WATER", "MakeWriter", "WriterBase", "DrainAwaitable"]
+__all__ = ["HIGH_WATER", "FrameWriter", "MakeWriter", "Sent", "WriterBase"]
 
 # Bytes buffered above which senders wait for the peer to read.
 HIGH_WATER = 2**20
@@ -131,8 +131,8 @@ class FrameWriter(WriterBase):
                 else:
                     fut.set_result(None)
 
-    def drain(self) -> "DrainAwaitable":
-        return DrainAwaitable(self)
+    def drain(self) -> "Sent":
+        return Sent(self)
 
     def _drain_future(self) -> "Optional[asyncio.Future[None]]":
         if self.error is not None:
@@ -148,15 +148,43 @@ def make_frame_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transp
     return FrameWriter(loop, transport)
 
 
-class DrainAwaitable:
-    """Waits until the transport has room again (returns at once if it has)."""
+class Sent(Coroutine[Any, Any, None]):
+    """What the asyncio API's ``send_*``, ``ping`` and ``pong`` return: the frame is
+    already written; awaiting this waits until the transport has room again.
 
-    __slots__ = ("_writer",)
+    A real ``collections.abc.Coroutine``, so ``await``, ``asyncio.create_task``,
+    ``ensure_future``, ``gather`` and ``wait_for`` all take it, as they take
+    aiohttp's coroutines; and old aiohttp code that never awaits its sends (the
+    seed's style) still sends, with no "never awaited" warning.
+    """
+
+    __slots__ = ("_gen", "_writer")
 
     def __init__(self, writer: FrameWriter) -> None:
         self._writer = writer
+        self._gen: Optional[Generator[Any, None, None]] = None
 
-    def __await__(self) -> Generator[Any, None, None]:
+    def _drained(self) -> Generator[Any, None, None]:
         fut = self._writer._drain_future()
         if fut is not None:
             yield from fut.__await__()
+
+    def _steps(self) -> Generator[Any, None, None]:
+        if self._gen is None:
+            self._gen = self._drained()
+        return self._gen
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._steps()
+
+    def send(self, value: Any) -> Any:
+        return self._steps().send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if val is None and tb is None:
+            return self._steps().throw(typ)
+        return self._steps().throw(typ, val, tb)  # the old three-argument form, passed on as given
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()

@@ -64,13 +64,13 @@ class ClientConnection:
         if self.close_sent is not None or self.eof:
             raise ConnectionClosed("cannot send: the connection is closing or closed", self.close_code)
 
-    def send_text(self, text: str) -> bytes:
+    def send_text(self, text: str, compress: bool = True) -> bytes:
         self._check_open()
-        return self.writer.text(text)
+        return self.writer.text(text, compress)
 
-    def send_binary(self, data: Payload) -> bytes:
+    def send_binary(self, data: Payload, compress: bool = True) -> bytes:
         self._check_open()
-        return self.writer.binary(data)
+        return self.writer.binary(data, compress)
 
     def send_message(self, opcode: int, payload: Payload, *, fragment_size: int = 0) -> bytes:
         self._check_open()

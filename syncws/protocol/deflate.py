@@ -142,6 +142,9 @@ class Inflater:
                 return self._obj.decompress(data)
             out = self._obj.decompress(data, limit + 1)
         except zlib.error as exc:
+            # 1007 (inconsistent data), not `websockets`' 1002: RFC 7692 names no code, and in
+            # a text message a corrupt stream may first show as invalid UTF-8 (1007) or as
+            # this, depending on how the bytes were cut; one code keeps the answer the same.
             raise ProtocolError(WSCloseCode.INVALID_TEXT, f"invalid compressed data: {exc}") from None
         if len(out) > limit:
             raise ProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "decompressed message exceeds max_msg_size")

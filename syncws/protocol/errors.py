@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, NamedTuple, Optional, Tuple
 
 from .headers import Headers
 
 __all__ = [
+    "ClientError",
+    "ConnectionClosedOK",
+    "RequestInfo",
     "WebSocketError",
     "InvalidURL",
     "InvalidHeader",
@@ -18,6 +21,13 @@ __all__ = [
 
 class WebSocketError(Exception):
     """Base class of every exception syncws raises on purpose."""
+
+
+class ClientError(WebSocketError):
+    """aiohttp's base for what the network or the server did to a client call:
+    ``except syncws.ClientError`` catches ClientConnectionError (and ProxyError,
+    ClientSSLError), WSServerHandshakeError (and the redirect errors) and
+    ServerTimeoutError, as ``except aiohttp.ClientError`` does."""
 
 
 class InvalidURL(WebSocketError, ValueError):
@@ -40,7 +50,16 @@ class ProtocolError(WebSocketError):
         return f"{type(self).__name__}({self.code}, {self.message!r})"
 
 
-class WSServerHandshakeError(WebSocketError):
+class RequestInfo(NamedTuple):
+    """aiohttp's ``RequestInfo`` of the request a handshake error answers (no credentials in ``url``)."""
+
+    url: str
+    method: str
+    headers: Headers
+    real_url: str
+
+
+class WSServerHandshakeError(ClientError):
     """The server's answer to the opening handshake is not a valid upgrade.
 
     ``status`` is the HTTP status (0 when no status line was read), ``headers``
@@ -53,11 +72,15 @@ class WSServerHandshakeError(WebSocketError):
         *,
         status: int = 0,
         headers: Optional[Headers] = None,
+        request_info: Optional[RequestInfo] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.headers = headers if headers is not None else Headers()
+        # aiohttp's attributes; request_info is filled in by the I/O layer that sent the request.
+        self.request_info = request_info
+        self.history: Tuple[Any, ...] = ()
 
     @property
     def code(self) -> int:
@@ -83,3 +106,8 @@ class ConnectionClosed(WebSocketError, ConnectionResetError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "connection closed"
+
+
+class ConnectionClosedOK(ConnectionClosed):
+    """The connection ended with a normal closing handshake (1000, 1001, or no code):
+    what a blocking ``receive_str()`` and friends raise at the end (`websockets`' name)."""

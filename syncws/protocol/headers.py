@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 __all__ = [
     "Headers",
@@ -14,7 +14,8 @@ __all__ = [
     "ExtensionOffer",
 ]
 
-HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]], "Headers"]
+# Pairs, a mapping, or websocket-client's "Name: value" strings.
+HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]], Iterable[str], "Headers"]
 
 # RFC 9110 token characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -23,8 +24,14 @@ _BAD_VALUE = re.compile(r"[\x00\r\n]")
 _UNSENDABLE = re.compile(r"[\x00\r\n]|[^\x00-\xff]")
 
 
-class Headers:
-    """Ordered, case-insensitive multi-map: repeated names are kept, in order."""
+class Headers(Mapping[str, str]):
+    """Ordered, case-insensitive multi-map: repeated names are kept, in order.
+
+    A ``Mapping`` like aiohttp's ``CIMultiDictProxy`` and `websockets`' ``Headers``:
+    ``h["name"]`` and ``get`` give the first value, ``get_all`` (or ``getall``) every
+    one; ``dict(h)``, ``keys()``, ``items()`` and ``in`` work as on a mapping.
+    It takes pairs, a mapping, or websocket-client's ``"Name: value"`` strings.
+    """
 
     __slots__ = ("_items",)
 
@@ -34,27 +41,38 @@ class Headers:
             self.extend(items)
 
     def extend(self, items: HeadersLike) -> None:
-        pairs: Iterable[Tuple[str, str]]
-        pairs = items.items() if isinstance(items, (Headers, Mapping)) else items
-        for name, value in pairs:
-            self.add(name, value)
+        pairs: Iterable[Any]
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for item in pairs:
+            if isinstance(item, str):  # websocket-client's header=["Name: value", ...]
+                name, sep, value = item.partition(":")
+                if not sep:
+                    raise _invalid(f"header {item!r} is not 'Name: value'")
+                self.add(name.strip(), value.strip())
+            else:
+                name, value = item
+                self.add(name, value)
 
     def add(self, name: str, value: str) -> None:
         self._items.append((name, value))
 
-    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """The first value of ``name``."""
+    def get(self, name: str, default: Any = None) -> Any:
+        """The first value of ``name``, else ``default``."""
         key = name.lower()
         for k, v in self._items:
             if k.lower() == key:
                 return v
         return default
 
-    def getall(self, name: str) -> List[str]:
+    def get_all(self, name: str) -> List[str]:
+        """Every value of ``name``, in order (an empty list if none)."""
         key = name.lower()
         return [v for k, v in self._items if k.lower() == key]
 
-    def items(self) -> List[Tuple[str, str]]:
+    getall = get_all  # aiohttp's (multidict's) name
+
+    def items(self) -> List[Tuple[str, str]]:  # type: ignore[override]
+        """Every (name, value) pair, repeats included, in order."""
         return list(self._items)
 
     def __contains__(self, name: object) -> bool:
@@ -64,7 +82,7 @@ class Headers:
         value = self.get(name)
         if value is None:
             raise KeyError(name)
-        return value
+        return str(value)
 
     def __iter__(self) -> Iterator[str]:
         return (k for k, _ in self._items)
@@ -73,7 +91,13 @@ class Headers:
         return len(self._items)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Headers) and self._items == other._items
+        if isinstance(other, Headers):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return dict(self) == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"

@@ -27,11 +27,16 @@ class MessageWriter:
         self._mask = mask
         self._keys = MaskKeys() if mask else None
 
-    def message(self, opcode: int, payload: Payload, *, fragment_size: int = 0) -> bytes:
-        """A data message as one frame, or as frames of ``fragment_size`` bytes."""
+    def message(self, opcode: int, payload: Payload, *, fragment_size: int = 0, compress: bool = True) -> bytes:
+        """A data message as one frame, or as frames of ``fragment_size`` bytes.
+
+        ``compress=False`` sends this one message uncompressed even with
+        permessage-deflate agreed (RFC 7692 allows it: RSV1 clear); the
+        compressor's context is untouched, so the next message still inflates.
+        """
         rsv1 = False
         deflater = self.deflater
-        if deflater is not None and deflater.wants(len(payload)):
+        if compress and deflater is not None and deflater.wants(len(payload)):
             packed = deflater.compress(bytes(payload))
             if packed is not None:
                 payload, rsv1 = packed, True
@@ -52,11 +57,11 @@ class MessageWriter:
             trace_frame("send", opcode, fin, payload, compressed=rsv1)
         return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask, keys=self._keys)
 
-    def text(self, text: str) -> bytes:
-        return self.message(_TEXT, text.encode("utf-8"))
+    def text(self, text: str, compress: bool = True) -> bytes:
+        return self.message(_TEXT, text.encode("utf-8"), compress=compress)
 
-    def binary(self, data: Payload) -> bytes:
-        return self.message(_BINARY, data)
+    def binary(self, data: Payload, compress: bool = True) -> bytes:
+        return self.message(_BINARY, data, compress=compress)
 
     def ping(self, payload: Payload = b"") -> bytes:
         return self._frame(Opcode.PING, _control_payload(payload))

@@ -19,6 +19,7 @@ from ..aio.reconnect import backoff_delay, is_permanent
 from ..log import client_logger
 from ..protocol.close_codes import WSCloseCode
 from ..protocol.errors import ConnectionClosed
+from ..protocol.headers import Headers
 from ..protocol.messages import WSMsgType
 from ..protocol.url import parse_url
 from .client import connect
@@ -139,8 +140,9 @@ class WebSocketApp:
         ``reconnect``: seconds before connecting again after an abnormal end
         (doubling on each failure, with jitter, up to 60 s); None or 0: never.
 
-        Returns True if an error ended it; False after ``close()``, a close
-        frame from the server, or Ctrl-C (websocket-client's meaning).
+        Returns True if an error ended it, Ctrl-C included (after ``on_error``
+        with the KeyboardInterrupt); False after ``close()`` or a close frame
+        from the server: websocket-client's meanings.
         """
         heartbeat = _check_ping(ping_interval, ping_timeout)
         if reconnect is not None and (not isinstance(reconnect, (int, float)) or reconnect < 0):
@@ -165,9 +167,10 @@ class WebSocketApp:
         while True:
             try:
                 ws = connect(self.url, **self._connect_options(heartbeat))
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:  # as websocket-client: an error, reported, then the end
+                self._callback(self.on_error, exc)
                 self._callback(self.on_close, None, None)
-                return False
+                return True
             except Exception as exc:
                 self._callback(self.on_error, exc)
                 if not reconnect or is_permanent(exc) or self._wait(reconnect, failures):
@@ -192,7 +195,7 @@ class WebSocketApp:
             opened_before = True
             interrupted, error, normal = self._dispatch(ws)
             if interrupted:
-                return False
+                return True
             if self._stop.is_set() or normal or not reconnect:
                 return error
             if self._wait(reconnect, 0):
@@ -227,11 +230,12 @@ class WebSocketApp:
                     pass  # reported below, from ws.exception(), once
                 else:  # CLOSING, CLOSED
                     break
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             interrupted = True
             with self._lock:
                 self.keep_running = False
                 self._stop.set()
+            self._callback(self.on_error, exc)  # websocket-client reports Ctrl-C as an error
         with self._lock:
             self.ws = None
         try:
@@ -267,7 +271,7 @@ class WebSocketApp:
     def _connect_options(self, heartbeat: Optional[float]) -> Dict[str, Any]:
         options = dict(self._options)
         header = self.header() if callable(self.header) else self.header
-        headers: List[Tuple[str, str]] = _header_pairs(header)
+        headers: List[Tuple[str, str]] = Headers(header).items() if header is not None else []
         if self.cookie:
             headers.append(("Cookie", self.cookie))
         if headers:
@@ -292,24 +296,6 @@ def _check_ping(ping_interval: float, ping_timeout: Optional[float]) -> Optional
         if ping_interval and ping_timeout >= ping_interval:
             raise ValueError("ping_interval must be greater than ping_timeout")
     return float(ping_interval) if ping_interval else None
-
-
-def _header_pairs(header: Optional[HeaderList]) -> List[Tuple[str, str]]:
-    if header is None:
-        return []
-    if isinstance(header, Mapping):
-        return [(str(k), str(v)) for k, v in header.items()]
-    pairs = []
-    for item in header:
-        if isinstance(item, str):
-            name, sep, value = item.partition(":")
-            if not sep:
-                raise ValueError(f"header {item!r} is not 'Name: value'")
-            pairs.append((name.strip(), value.strip()))
-        else:
-            name, value = item
-            pairs.append((name, value))
-    return pairs
 
 
 def _reason(extra: Any) -> Optional[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import List, Tuple, Type, Union, overload
+from typing import Any, List, Mapping, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
@@ -92,6 +92,20 @@ def _open(
         raise
 
 
+def _proxy_as_websockets(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``proxy=`` with `websockets`' meanings: a URL; True (the default), the environment's
+    proxy variables; None, no proxy at all (the asyncio API keeps aiohttp's meanings)."""
+    if "proxy" not in options:
+        return options
+    proxy = options["proxy"]
+    rest = {k: v for k, v in options.items() if k != "proxy"}
+    if proxy is True:
+        return rest
+    if proxy is None:
+        return {**rest, "trust_env": False}
+    return options
+
+
 @overload
 def connect(url: str, *, reconnect: Literal[False] = ..., **options: Unpack[ConnectOptions]) -> SyncWebSocket: ...
 
@@ -111,14 +125,16 @@ def connect(
 ) -> Union[SyncWebSocket, Reconnecting]:
     """Open a WebSocket and return it once the handshake is done.
 
-    Takes the keyword arguments of ``ws_connect`` (see ``syncws.Options``).
+    Takes the keyword arguments of ``ws_connect`` (see ``syncws.Options``), with
+    one difference: ``proxy=None`` turns proxies off, as in `websockets`
+    (``proxy=True``, the default, takes them from the environment).
     Use it as ``with syncws.connect(url) as ws:`` so it is always closed.
 
     With ``reconnect=True`` it connects lazily and returns an iterable:
     ``for ws in syncws.connect(url, reconnect=True):`` gets a fresh
     connection after each abnormal end (see docs/connectivity.md).
     """
-    opts = Options.from_kwargs(options)
+    opts = Options.from_kwargs(_proxy_as_websockets(options))
     target = parse_url(url)
     if not isinstance(reconnect, bool):
         raise TypeError("reconnect must be a bool")

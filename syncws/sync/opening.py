@@ -22,7 +22,7 @@ from ..aio.client import new_protocol, request_for, route_for
 from ..aio.connection import WebSocketProtocol
 from ..aio.connector import DIRECT
 from ..aio.errors import ClientConnectionError, OpenTimeout
-from ..aio.hop import Hop, first_hop, redirect_location
+from ..aio.hop import Hop, describe_request, first_hop, redirect_location
 from ..aio.message_queue import MessageSink
 from ..aio.options import Options
 from ..protocol.errors import WSServerHandshakeError
@@ -99,6 +99,7 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
         try:
             result = validate_response(response, key, protocols=options.protocols, compress=options.compress)
         except WSServerHandshakeError as exc:
+            describe_request(exc, hop, request)
             if redirect_location(exc) is None:
                 raise
             return exc

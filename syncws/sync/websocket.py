@@ -12,8 +12,10 @@ import warnings
 from typing import Any, Iterator, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
+from ..aio.errors import ConnectionClosedError
 from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, control_payload, expect
 from ..protocol.close_codes import WSCloseCode, check_close
+from ..protocol.errors import ConnectionClosed, ConnectionClosedOK
 from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
@@ -25,6 +27,7 @@ from .writer import ThreadWriter
 __all__ = ["SyncWebSocket"]
 
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
+_NORMAL = (WSCloseCode.OK, WSCloseCode.GOING_AWAY, WSCloseCode.NO_STATUS_RECEIVED)
 
 
 class SyncWebSocket(ConnectionView):
@@ -97,10 +100,30 @@ class SyncWebSocket(ConnectionView):
         return self._queue.get(timeout)
 
     def receive_str(self, *, timeout: Optional[float] = None) -> str:
-        return str(expect(self.receive(timeout), WSMsgType.TEXT))
+        """The next message, which must be text. At the end of the connection raises
+        ConnectionClosedOK (a normal close) or ConnectionClosedError, each with
+        ``code`` and ``reason``; another data type raises WSMessageTypeError, whose
+        ``msg`` is the message."""
+        return str(self._expect(self.receive(timeout), WSMsgType.TEXT))
 
     def receive_bytes(self, *, timeout: Optional[float] = None) -> bytes:
-        return bytes(expect(self.receive(timeout), WSMsgType.BINARY))
+        """As ``receive_str``, for a binary message."""
+        return bytes(self._expect(self.receive(timeout), WSMsgType.BINARY))
+
+    def _expect(self, msg: WSMessage, kind: WSMsgType) -> Any:
+        if msg.type in _END or msg.type is WSMsgType.ERROR:
+            raise self._ended()
+        return expect(msg, kind)
+
+    def _ended(self) -> ConnectionClosed:
+        """The end, as `websockets` and websocket-client report it to blocking callers."""
+        code, reason = self.close_code, self.close_reason or ""
+        cause = self.exception()
+        if cause is None and code in _NORMAL:
+            return ConnectionClosedOK(f"the connection closed (code {code}, reason {reason!r})", code, reason)
+        err = ConnectionClosedError(f"the connection ended (code {code}, reason {reason!r})", code, reason)
+        err.__cause__ = cause
+        return err
 
     def receive_json(self, *, loads: JSONDecoder = json.loads, timeout: Optional[float] = None) -> Any:
         return loads(self.receive_str(timeout=timeout))

@@ -235,7 +235,9 @@ def test_run_forever_twice_at_once_is_refused(ws_url: str) -> None:
     assert len(inner) == 1 and "already running" in str(inner[0])
 
 
-def test_keyboard_interrupt_closes_with_1001_and_returns_false(ws_url: str) -> None:
+def test_keyboard_interrupt_is_an_error_closes_with_1001_and_returns_true(ws_url: str) -> None:
+    """As websocket-client: on_error(KeyboardInterrupt), then on_close, and run_forever()
+    returns True; the close frame on the wire says 1001 (going away)."""
     rec = Recorder()
 
     def on_open(app: WebSocketApp) -> None:
@@ -244,9 +246,9 @@ def test_keyboard_interrupt_closes_with_1001_and_returns_false(ws_url: str) -> N
     def on_message(app: WebSocketApp, message: Any) -> None:
         raise KeyboardInterrupt
 
-    app = WebSocketApp(ws_url, on_open=on_open, on_message=on_message, on_close=rec.on_close)
-    assert app.run_forever(reconnect=0.01) is False
-    assert rec.events == [("close", 1001, None)]
+    app = WebSocketApp(ws_url, on_open=on_open, on_message=on_message, on_error=rec.on_error, on_close=rec.on_close)
+    assert app.run_forever(reconnect=0.01) is True
+    assert rec.events == [("error", "KeyboardInterrupt"), ("close", 1001, None)]
 
 
 def test_reconnects_after_an_abnormal_end(raw_server: RawServerFactory) -> None:

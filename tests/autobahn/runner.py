@@ -269,6 +269,9 @@ class FuzzingServer:
                 time.sleep(0.05)  # polling interval, not a wait for readiness
         return False
 
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
@@ -339,7 +342,12 @@ def check_count(count: int, cases: Sequence[str]) -> None:
         raise SetupError(f"the server will run {count} cases, the spec selects {len(cases)}")
 
 
-def run_sync(base: str, agent: str, cases: Sequence[str]) -> List[str]:
+def check_server(alive: Callable[[], bool]) -> None:
+    if not alive():
+        raise SetupError("the fuzzing server exited in the middle of the run")
+
+
+def run_sync(base: str, agent: str, cases: Sequence[str], alive: Callable[[], bool]) -> List[str]:
     """Every case through syncws.connect; returns the client-side errors, one per case that had one."""
     errors = []
     with syncws.connect(f"{base}/getCaseCount", **CLIENT_OPTIONS) as ws:
@@ -351,13 +359,14 @@ def run_sync(base: str, agent: str, cases: Sequence[str]) -> List[str]:
             with syncws.connect(f"{base}/runCase?case={n}&agent={agent}", **CLIENT_OPTIONS) as ws:
                 echo_sync(ws)
         except Exception as exc:  # the server's report judges the case; this is kept for the summary
+            check_server(alive)
             errors.append(f"{cid}: {type(exc).__name__}: {exc}")
     with syncws.connect(f"{base}/updateReports?agent={agent}", **CLIENT_OPTIONS) as ws:
         echo_sync(ws)
     return errors
 
 
-async def run_async(base: str, agent: str, cases: Sequence[str]) -> List[str]:
+async def run_async(base: str, agent: str, cases: Sequence[str], alive: Callable[[], bool]) -> List[str]:
     """Every case through syncws.ws_connect, in one event loop."""
     errors = []
     async with syncws.ws_connect(f"{base}/getCaseCount", **CLIENT_OPTIONS) as ws:
@@ -369,15 +378,16 @@ async def run_async(base: str, agent: str, cases: Sequence[str]) -> List[str]:
             async with syncws.ws_connect(f"{base}/runCase?case={n}&agent={agent}", **CLIENT_OPTIONS) as ws:
                 await echo_async(ws)
         except Exception as exc:
+            check_server(alive)
             errors.append(f"{cid}: {type(exc).__name__}: {exc}")
     async with syncws.ws_connect(f"{base}/updateReports?agent={agent}", **CLIENT_OPTIONS) as ws:
         await echo_async(ws)
     return errors
 
 
-RUNNERS: Dict[str, Callable[[str, str, Sequence[str]], List[str]]] = {
+RUNNERS: Dict[str, Callable[[str, str, Sequence[str], Callable[[], bool]], List[str]]] = {
     "sync": run_sync,
-    "async": lambda base, agent, cases: asyncio.run(run_async(base, agent, cases)),
+    "async": lambda base, agent, cases, alive: asyncio.run(run_async(base, agent, cases, alive)),
 }
 
 
@@ -469,7 +479,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             try:
                 for api in apis:
                     started = time.monotonic()
-                    errors[api] = RUNNERS[api](base, AGENTS[api], cases)
+                    errors[api] = RUNNERS[api](base, AGENTS[api], cases, server.alive)
                     seconds[api] = time.monotonic() - started
                     log(f"autobahn: [{api}] {len(cases)} cases in {seconds[api]:.0f} s")
             finally:

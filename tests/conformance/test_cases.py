@@ -180,11 +180,11 @@ def run_case(client: Client, serve: Serve, case: Case, mode: str) -> None:
     if case.fail is not None:
         assert [m.type for m in seen[-2:]] == [WSMsgType.ERROR, WSMsgType.CLOSED]
         assert ws.close_code == case.fail
-        assert seen[-2].data is ws.exception()
-        assert isinstance(ws.exception(), syncws.ProtocolError)
+        assert seen[-2].data is ws.failure()
+        assert isinstance(ws.failure(), syncws.ProtocolError)
     else:
         assert [m.type for m in seen[-2:]] == [WSMsgType.CLOSE, WSMsgType.CLOSED]
-        assert (seen[-2].data, ws.close_code, ws.exception()) == (1000, 1000, None)
+        assert (seen[-2].data, ws.close_code, ws.failure()) == (1000, 1000, None)
 
 
 # Echo, then fail (3.2-3.4, 4.x.3-5, 5.15): Autobahn's OK needs the echo on the wire before the

@@ -56,7 +56,7 @@ def test_1_x_payload_lengths(client: Client, serve: Serve, opcode: int, size: in
     seen = ws.echo_all()
     client.finish(server)
     assert [m.type for m in seen] == [WSMsgType(opcode), WSMsgType.CLOSE, WSMsgType.CLOSED]
-    assert ws.close_code == 1000 and ws.exception() is None
+    assert ws.close_code == 1000 and ws.failure() is None
 
 
 @pytest.mark.parametrize("opcode", [1, 2], ids=["text", "binary"])
@@ -110,7 +110,7 @@ def test_64bit_length_top_bit_fails(client: Client, serve: Serve) -> None:
     seen = ws.echo_all()
     client.finish(server)
     assert [m.type for m in seen] == [WSMsgType.ERROR, WSMsgType.CLOSED]
-    assert ws.close_code == 1002 and "64-bit" in str(ws.exception())
+    assert ws.close_code == 1002 and "64-bit" in str(ws.failure())
 
 
 @pytest.mark.parametrize("opcode", [1, 9], ids=["text", "ping"])
@@ -129,7 +129,7 @@ def test_masked_server_frame_fails(client: Client, serve: Serve, opcode: int) ->
     seen = ws.echo_all()
     client.finish(server)
     assert [m.type for m in seen] == [WSMsgType.ERROR, WSMsgType.CLOSED]
-    assert "masked" in str(ws.exception())
+    assert "masked" in str(ws.failure())
 
 
 def test_every_frame_in_one_byte_writes(client: Client, serve: Serve) -> None:

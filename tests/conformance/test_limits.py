@@ -172,7 +172,7 @@ def test_oversized_frame_fails_on_its_header(client: Client, serve: Serve, lengt
     seen = ws.echo_all()
     client.finish(server)
     assert [m.type for m in seen] == [WSMsgType.ERROR, WSMsgType.CLOSED] and ws.close_code == 1009
-    assert "max_msg_size" in str(ws.exception())
+    assert "max_msg_size" in str(ws.failure())
 
 
 def test_fragmented_message_over_the_limit(client: Client, serve: Serve) -> None:

@@ -181,7 +181,7 @@ def test_invalid_utf8_fails_fast(client: Client, serve: Serve, text: bytes, mode
     client.finish(server)
     assert [m.type for m in seen] == [WSMsgType.ERROR, WSMsgType.CLOSED]
     assert ws.close_code == 1007
-    assert "UTF-8" in str(ws.exception())
+    assert "UTF-8" in str(ws.failure())
 
 
 def test_invalid_across_fragment_boundary(client: Client, serve: Serve) -> None:

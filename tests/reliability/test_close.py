@@ -154,6 +154,6 @@ def test_async_close_wakes_receive_and_blocked_send(raw_server: Any) -> None:
     out = asyncio.run(main())
     server.release.set()
     assert out["closed"] is True and out["done"] == 2
-    assert out["received"].type is syncws.WSMsgType.CLOSED
+    assert out["received"].type is syncws.WSMsgType.CLOSING  # as aiohttp: close() from another task
     assert isinstance(out["send_error"], syncws.ConnectionClosed)
     assert isinstance(out["exception"], syncws.CloseTimeout)
