@@ -40,9 +40,15 @@ def check_str(data: object) -> str:
 
 
 def check_bytes(data: object) -> Payload:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data argument must be bytes, bytearray or memoryview ({type(data).__name__!r})")
-    return data
+    """Bytes, or any object with the buffer protocol (array.array, numpy arrays): its bytes are sent."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
+    if not isinstance(data, str):
+        try:
+            return memoryview(data)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise TypeError(f"data argument must be bytes or a buffer, such as bytearray or memoryview ({type(data).__name__!r})")
 
 
 def control_payload(message: Union[bytes, str]) -> bytes:

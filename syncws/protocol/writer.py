@@ -34,6 +34,8 @@ class MessageWriter:
         permessage-deflate agreed (RFC 7692 allows it: RSV1 clear); the
         compressor's context is untouched, so the next message still inflates.
         """
+        if type(payload) is not bytes:
+            payload = byte_view(payload)
         rsv1 = False
         deflater = self.deflater
         if compress and deflater is not None and deflater.wants(len(payload)):
@@ -72,6 +74,21 @@ class MessageWriter:
     def close(self, code: int, reason: bytes = b"") -> bytes:
         check_sendable_code(code)
         return self._frame(Opcode.CLOSE, build_close_payload(code, reason))
+
+
+def byte_view(data: Payload) -> Payload:
+    """The bytes of any buffer as a flat run of bytes, so that ``len()`` counts bytes:
+    a memoryview of ``array('i')`` or a numpy array has ``len()`` in items, and a
+    strided view is not one run of memory at all."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    if view.ndim == 1 and view.format == "B":
+        if view.c_contiguous:
+            return view
+    elif view.c_contiguous:
+        return view.cast("B")
+    return view.tobytes()
 
 
 def _control_payload(payload: Payload) -> Payload:

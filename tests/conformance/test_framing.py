@@ -181,3 +181,28 @@ def test_10_1_1_auto_fragmented_1300(client: Client, serve: Serve) -> None:
     seen = ws.echo_all()
     client.finish(server)
     assert seen[0].data == payload.decode()
+
+
+def _buffers() -> List[object]:
+    from array import array
+
+    import numpy  # a test extra
+
+    return [
+        array("i", [1, 2, 3]),
+        memoryview(array("d", [1.5, -2.25])),
+        memoryview(bytes(range(40)))[::3],
+        numpy.arange(6, dtype="<u4"),
+        numpy.arange(24, dtype="<i2").reshape(4, 6)[:, ::2],
+    ]
+
+
+@pytest.mark.parametrize("compress", [0, 15])
+def test_any_buffer_goes_out_as_its_bytes(client: Client, ws_url: str, compress: int) -> None:
+    """send_bytes() of an array, a strided view or a numpy array sends exactly its bytes
+    (a header that counted items, not bytes, made corrupt frames)."""
+    with client.connect(ws_url, compress=compress) as conn:
+        for buf in _buffers():
+            conn.send_bytes(buf)  # type: ignore[arg-type]
+            msg = conn.receive()
+            assert msg.type is WSMsgType.BINARY and msg.data == memoryview(buf).tobytes(), buf  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from typing import Any, List
 
 import pytest
 from hypothesis import given, settings
@@ -196,3 +197,33 @@ def test_deflate_round_trip(messages: list, fragment_size: int, takeover: bool, 
     w = MessageWriter(Deflater(DeflateParams(client_no_context_takeover=not takeover, client_max_window_bits=bits)))
     wire = b"".join(w.message(Opcode.BINARY, m, fragment_size=fragment_size) for m in messages)
     assert [p for _, p in inflate_messages(parse_client_frames(wire), bits, takeover)] == messages
+
+
+# -- buffers whose items are not bytes, or not in one run -------------------------------------
+def _buffers() -> List[Any]:
+    from array import array
+
+    out: List[Any] = [
+        array("i", [1, 2, 3]),
+        memoryview(array("d", [1.5, -2.25])),
+        memoryview(bytes(range(20)))[::3],  # strided: not one run of memory
+        memoryview(bytearray(range(12))).cast("B", (3, 4)),  # two-dimensional
+    ]
+    import numpy  # a test extra
+
+    out += [numpy.arange(6, dtype="<u4"), numpy.arange(12, dtype="<i2").reshape(3, 4)[:, ::2]]
+    return out
+
+
+@pytest.mark.parametrize("python_mask", [False, True], ids=["default mask", "Python mask"])
+def test_any_buffer_is_sent_as_its_bytes(monkeypatch: pytest.MonkeyPatch, python_mask: bool) -> None:
+    """A header must count bytes, not items: array('i', [1, 2, 3]) is 12 bytes on the wire
+    (the C path masked 12 bytes under a header saying 3; the Python path overflowed)."""
+    from syncws.protocol import frames, mask
+
+    if python_mask:
+        monkeypatch.setattr(frames, "mask_frame", mask.py_mask_frame)
+    writer = MessageWriter()
+    for buf in _buffers():
+        [(opcode, fin, rsv, _, payload)] = parse_client_frames(writer.binary(buf))  # checks the length
+        assert (opcode, fin, rsv, payload) == (2, True, 0, memoryview(buf).tobytes()), buf
