@@ -88,6 +88,7 @@ def new_protocol(
         autoclose=options.autoclose,
         heartbeat=options.heartbeat,
         close_timeout=options.close_deadline,
+        write_limit=options.write_limit,
         make_writer=make_writer,
     )
 

@@ -23,7 +23,7 @@ from .closing import EOF_GRACE, CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
 from .state import ConnState, StateMachine
-from .writer import MakeWriter, WriterBase, make_frame_writer
+from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
 
 __all__ = ["WebSocketProtocol"]
 
@@ -51,7 +51,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     __slots__ = (
         "__weakref__", "_buffer", "_close_frame_seen", "_closing", "_compress", "_fail_close_pending",
         "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
-        "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "autoclose", "autoping",
+        "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
         "loop", "lost", "raw_socket", "sink", "state", "transport", "url", "writer",
     )
@@ -69,6 +69,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         autoclose: bool = True,
         heartbeat: Optional[float] = None,
         close_timeout: Optional[float] = 10.0,
+        write_limit: int = HIGH_WATER,
         make_writer: MakeWriter = make_frame_writer,
     ) -> None:
         self.loop = loop
@@ -78,6 +79,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._compress = compress
         self._max_msg_size = max_msg_size
         self._make_writer = make_writer
+        self._write_limit = write_limit
         self.autoping = autoping
         self.autoclose = autoclose
         self.heartbeat = heartbeat
@@ -112,7 +114,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses: no isinstance check here.
         self.transport = tp = cast(asyncio.Transport, transport)
-        self.writer = self._make_writer(self.loop, tp)
+        self.writer = self._make_writer(self.loop, tp, self._write_limit)
         if self._paused_early:
             self.writer.pause_writing()
         self.sink.attach(tp.pause_reading, self._resume_reading)
@@ -456,9 +458,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     def _pong_missing(self) -> None:
         self._pong_timer = None
+        wait = (self.heartbeat or 0) / 2
+        self.give_up(ServerTimeoutError(f"no pong within {wait} s of a heartbeat ping"))
+
+    def give_up(self, err: BaseException) -> None:
+        """The connection is dead or unusable (loop thread): ``err`` is why; code 1006, no
+        closing handshake, TCP cut. A missing pong, a send that could not finish."""
         if self.exception is None:
-            wait = (self.heartbeat or 0) / 2
-            err = ServerTimeoutError(f"no pong within {wait} s of a heartbeat ping")
             self.exception = err
             self.close_code = WSCloseCode.ABNORMAL_CLOSURE
             self.closed = True

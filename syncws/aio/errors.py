@@ -12,6 +12,7 @@ __all__ = [
     "WSTimeoutError",
     "OpenTimeout",
     "ReceiveTimeout",
+    "SendTimeout",
     "CloseTimeout",
     "ServerTimeoutError",
     "ConnectionClosedError",
@@ -42,6 +43,11 @@ class OpenTimeout(WSTimeoutError):
 
 class ReceiveTimeout(WSTimeoutError):
     """No message arrived in time. The connection stays open and usable."""
+
+
+class SendTimeout(WSTimeoutError):
+    """A blocking send waited ``send_timeout`` for the peer to read, in vain. The message is
+    queued but may never go out whole, so the connection is failed (close code 1006)."""
 
 
 class CloseTimeout(WSTimeoutError):

@@ -19,6 +19,7 @@ from .connector import TCPConnector
 from .message_queue import DEFAULT_MAX_QUEUE
 from .proxy import parse_proxy, require_socks
 from .tls import SSLArg
+from .writer import HIGH_WATER
 
 __all__ = ["ConnectOptions", "Options", "DEFAULT_USER_AGENT", "CookiesLike", "ParamsLike"]
 
@@ -42,6 +43,8 @@ class ConnectOptions(TypedDict, total=False):
     open_timeout: Optional[float]
     close_timeout: Optional[float]
     receive_timeout: Optional[float]
+    send_timeout: Optional[float]
+    write_limit: int
     connector: Optional[TCPConnector]
     auth: Optional[BasicAuth]
     autoclose: bool
@@ -77,6 +80,13 @@ class Options:
       closing handshake, unless open_timeout / close_timeout say otherwise.
       None waits forever.
     - receive_timeout: default for receive() calls; None waits forever.
+    - send_timeout: how long a blocking send may wait for the peer to take what is
+      buffered beyond write_limit (default: timeout; None waits forever). Past it
+      the send raises SendTimeout and the connection is failed (1006): the peer
+      has stopped reading, and a message is already half on its way.
+    - write_limit: bytes a connection may buffer for a slow peer before sends wait
+      (a blocking send blocks; the asyncio API's await waits). ``buffered_amount``
+      shows how much is buffered now.
     - autoclose: answer the server's close frame at once (else receive() returns
       CLOSE and you call close()).
     - autoping: answer pings with pongs at once (else receive() returns PING and PONG).
@@ -110,6 +120,8 @@ class Options:
     open_timeout: Optional[float] = None
     close_timeout: Optional[float] = None
     receive_timeout: Optional[float] = None
+    send_timeout: Optional[float] = None
+    write_limit: int = HIGH_WATER
     connector: Optional[TCPConnector] = None
     auth: Optional[BasicAuth] = None
     autoclose: bool = True
@@ -154,7 +166,7 @@ class Options:
             )
         if isinstance(self.protocols, str):
             raise TypeError("protocols must be a sequence of str, not a str")
-        for name in ("timeout", "open_timeout", "close_timeout", "receive_timeout", "heartbeat"):
+        for name in ("timeout", "open_timeout", "close_timeout", "receive_timeout", "send_timeout", "heartbeat"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, (int, float)) or value <= 0):
                 raise ValueError(f"{name} must be a positive number or None, not {value!r}")
@@ -162,6 +174,8 @@ class Options:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, not {value!r}")
+        if not isinstance(self.write_limit, int) or isinstance(self.write_limit, bool) or self.write_limit < 1:
+            raise ValueError(f"write_limit must be an int >= 1 (bytes), not {self.write_limit!r}")
         if self.compress != 0 and not (isinstance(self.compress, int) and 9 <= self.compress <= 15):
             raise ValueError(f"compress must be 0 (off) or 9..15, not {self.compress!r}")
         for name in ("auth", "proxy_auth"):
@@ -231,6 +245,10 @@ class Options:
     @property
     def close_deadline(self) -> Optional[float]:
         return self.close_timeout if self.close_timeout is not None else self.timeout
+
+    @property
+    def send_deadline(self) -> Optional[float]:
+        return self.send_timeout if self.send_timeout is not None else self.timeout
 
 
 _names: Dict[type, "frozenset[str]"] = {}

@@ -48,7 +48,16 @@ def check_bytes(data: object) -> Payload:
             return memoryview(data)  # type: ignore[arg-type]
         except TypeError:
             pass
-    raise TypeError(f"data argument must be bytes or a buffer, such as bytearray or memoryview ({type(data).__name__!r})")
+    raise TypeError(f"data argument must be bytes or a buffer, e.g. bytearray or memoryview ({type(data).__name__!r})")
+
+
+def check_timeout(timeout: Optional[float]) -> Optional[float]:
+    """A receive timeout: None (the connection's default) or seconds >= 0, as connect() takes them."""
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+    ):
+        raise ValueError(f"timeout must be a number of seconds >= 0 or None, not {timeout!r}")
+    return timeout
 
 
 def control_payload(message: Union[bytes, str]) -> bytes:
@@ -167,6 +176,11 @@ class ClientWebSocketResponse(ConnectionView):
         exc = self._proto.exception
         return None if isinstance(exc, ProtocolError) else exc
 
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes sent but not yet taken by the kernel; sends wait above ``write_limit``."""
+        return self._writer.buffered
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         transport = self._proto.transport
         return transport.get_extra_info(name, default) if transport is not None else default
@@ -221,6 +235,7 @@ class ClientWebSocketResponse(ConnectionView):
 
     # -- receiving ---------------------------------------------------------------
     async def receive(self, timeout: Optional[float] = None) -> WSMessage:
+        check_timeout(timeout)
         if self._closed:
             return CLOSED_MESSAGE
         if self._closing:  # the close frame was returned with autoclose off: close now

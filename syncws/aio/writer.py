@@ -81,8 +81,8 @@ class WriterBase:
         return closed
 
 
-# (loop, transport) -> writer; the protocol calls it in connection_made.
-MakeWriter = Callable[[asyncio.AbstractEventLoop, asyncio.Transport], WriterBase]
+# (loop, transport, write_limit) -> writer; the protocol calls it in connection_made.
+MakeWriter = Callable[[asyncio.AbstractEventLoop, asyncio.Transport, int], WriterBase]
 
 
 class FrameWriter(WriterBase):
@@ -144,8 +144,8 @@ class FrameWriter(WriterBase):
         return fut
 
 
-def make_frame_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport) -> WriterBase:
-    return FrameWriter(loop, transport)
+def make_frame_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, write_limit: int) -> WriterBase:
+    return FrameWriter(loop, transport, high_water=write_limit)
 
 
 class Sent(Coroutine[Any, Any, None]):

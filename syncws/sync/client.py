@@ -80,7 +80,10 @@ def _open(
         # No local name holds the SyncWebSocket: if an interrupt lands as this
         # returns, the traceback keeps this frame alive but not the connection,
         # whose last reference then goes at once and __del__ closes it.
-        return SyncWebSocket(runner, protocol, queues[-1], result, receive_timeout=opts.receive_timeout), protocol
+        return SyncWebSocket(
+            runner, protocol, queues[-1], result,
+            receive_timeout=opts.receive_timeout, send_timeout=opts.send_deadline,
+        ), protocol
     except BaseException:
         with handover:
             abandoned = True

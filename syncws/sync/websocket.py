@@ -12,8 +12,8 @@ import warnings
 from typing import Any, Iterator, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
-from ..aio.errors import ConnectionClosedError
-from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, control_payload, expect
+from ..aio.errors import ConnectionClosedError, SendTimeout
+from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload, expect
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.errors import ConnectionClosed, ConnectionClosedOK
 from ..protocol.handshake import HandshakeResult
@@ -42,6 +42,7 @@ class SyncWebSocket(ConnectionView):
         handshake: HandshakeResult,
         *,
         receive_timeout: Optional[float] = None,
+        send_timeout: Optional[float] = None,
     ) -> None:
         writer = protocol.writer
         assert isinstance(writer, ThreadWriter) and protocol.conn is not None
@@ -50,6 +51,7 @@ class SyncWebSocket(ConnectionView):
         self._queue = queue
         self._handshake = handshake
         self._receive_timeout = receive_timeout
+        self._send_timeout = send_timeout
         self._writer = writer
         self._conn = protocol.conn
         self._generation = loop_thread.fork_generation
@@ -65,7 +67,22 @@ class SyncWebSocket(ConnectionView):
         writer = self._writer
         if writer.buffered > writer.high_water:
             self._runner.check_caller("send")
-            writer.wait_sync()
+            if not writer.wait_sync(self._send_timeout):
+                self._send_timed_out()
+
+    def _send_timed_out(self) -> None:
+        err = SendTimeout(
+            f"the peer read nothing for {self._send_timeout} s with {self._writer.buffered} bytes "
+            f"waiting (write_limit {self._writer.high_water}); the connection is failed"
+        )
+        self._runner.call_soon(self._proto.give_up, err)
+        raise err
+
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes sent but not yet taken by the kernel: the peer's backpressure, as it stands.
+        A send waits while this is over ``write_limit``, for at most ``send_timeout``."""
+        return self._writer.buffered
 
     def send_str(self, data: str) -> None:
         self._check_process()
@@ -95,6 +112,7 @@ class SyncWebSocket(ConnectionView):
         """The next message; raises ReceiveTimeout (the connection stays usable)."""
         self._check_process()
         self._runner.check_caller("receive()")
+        check_timeout(timeout)
         if timeout is None:
             timeout = self._receive_timeout
         return self._queue.get(timeout)

@@ -149,5 +149,5 @@ class ThreadWriter(WriterBase):
             self._wake()
 
 
-def make_thread_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport) -> WriterBase:
-    return ThreadWriter(loop, transport)
+def make_thread_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, write_limit: int) -> WriterBase:
+    return ThreadWriter(loop, transport, high_water=write_limit)

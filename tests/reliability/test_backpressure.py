@@ -192,3 +192,55 @@ def test_receive_queue_bounded_and_server_writes_stall(raw_server: Any) -> None:
         assert len(ws._queue) <= max_queue + per_read
     assert state["done"]
     ws.close()
+
+
+# -- bounded sends --------------------------------------------------------------------
+def test_a_send_the_peer_never_reads_times_out_and_fails_the_connection(raw_server: Any) -> None:
+    resume = threading.Event()
+
+    async def script(peer: RawPeer) -> None:
+        peer.writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)
+        await peer.handshake()
+        await asyncio.get_running_loop().run_in_executor(None, resume.wait, 30)
+        try:
+            await peer.at_eof()  # the client gave up on us: it cut TCP
+        except ConnectionResetError:
+            pass
+
+    ws = syncws.connect(raw_server(script).url, compress=0, send_timeout=0.3, write_limit=2**16)
+    ws._proto.raw_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+    chunk = b"\x00" * 2**16
+    seen_backlog = 0
+    with pytest.raises(syncws.SendTimeout) as raised:
+        for _ in range(10_000):  # bounded: the kernel buffers hold far less than this
+            ws.send_bytes(chunk)
+            seen_backlog = max(seen_backlog, ws.buffered_amount)
+    assert seen_backlog > 0, "the backlog was never visible"
+    assert "write_limit" in str(raised.value)
+    assert ws.receive(timeout=10).type is syncws.WSMsgType.ERROR  # the connection says why it ended
+    assert ws.receive(timeout=10).type is syncws.WSMsgType.CLOSED
+    assert isinstance(ws.exception(), syncws.SendTimeout) and ws.close_code == 1006
+    with pytest.raises(syncws.ConnectionClosed):
+        ws.send_bytes(b"more")
+    ws.close()
+    resume.set()
+
+
+@pytest.mark.parametrize("options", [{"send_timeout": -1}, {"send_timeout": 0}, {"write_limit": 0}])
+def test_bad_send_bounds_are_refused_before_any_io(options: Dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        syncws.connect("ws://127.0.0.1:9/", **options)
+
+
+def test_negative_receive_timeouts_are_refused_on_both_apis(ws_url: str) -> None:
+    with syncws.connect(ws_url) as ws:
+        for bad in (-1, -0.5, float("nan")):
+            with pytest.raises(ValueError):
+                ws.receive(timeout=bad)
+
+    async def main() -> None:
+        async with syncws.ws_connect(ws_url) as ws:
+            with pytest.raises(ValueError):
+                await ws.receive(timeout=-1)
+
+    asyncio.run(main())
