@@ -412,11 +412,11 @@ def syncws_version() -> str:
 def versions(suite_versions: Dict[str, str]) -> Dict[str, str]:
     return {
         "syncws": syncws_version(),
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        platform.python_implementation(): platform.python_version(),
         "autobahntestsuite": suite_versions["autobahntestsuite"],
         "autobahn": suite_versions["autobahn"],
         "Twisted": suite_versions["Twisted"],
-        "Python 2": suite_versions["Python 2"],
+        "Python": f"{suite_versions['Python 2']} (the suite's)",
     }
 
 
@@ -469,6 +469,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             spec_path = workdir / "probe.json"
             spec_path.write_text(json.dumps(server.spec(0)), encoding="utf-8")
             info = probe(python2, suite, spec_path)
+            vers = versions(info["versions"])  # before the run: what ran is the tree as it is now
             cases: List[str] = info["cases"]
             if not cases:
                 raise SetupError(f"no case matches {patterns}")
@@ -500,7 +501,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         s.seconds = seconds[api]
         s.client_errors = errors[api]
         summaries.append(s)
-    vers = versions(info["versions"])
     print(summary.format_text(summaries, vers, f"{what}, {len(cases)} cases"), end="")
     print(f"HTML report: {outdir.relative_to(ROOT) / 'index.html'}")
 

@@ -268,14 +268,14 @@ def render_markdown(
         out.append("")
         out.append("### Cases that are not plainly OK")
         out.append("")
-        out.append("| Case | API | Behaviour | Close | Close code | What the suite says |")
-        out.append("| --- | --- | --- | --- | --- | --- |")
+        out.append("| Case | API | Behaviour | Close | Close code | The case | The suite's result |")
+        out.append("| --- | --- | --- | --- | --- | --- | --- |")
         for cid in sorted(listed, key=case_key):
             for api, case in listed[cid].items():
-                said = one_line(" ".join(x for x in (case.description, case.result) if x), 400).replace("|", "\\|")
+                what, said = (one_line(x or DASH, 300).replace("|", "\\|") for x in (case.description, case.result))
                 out.append(
                     f"| {cid} | `{API_NAMES.get(api, api)}` | {case.behavior} | {case.behavior_close} | "
-                    f"{case.close_code if case.close_code is not None else DASH} | {said} |"
+                    f"{case.close_code if case.close_code is not None else DASH} | {what} | {said} |"
                 )
 
     # One table per group.
