@@ -4,7 +4,10 @@ client certificates, and ssl=False. The server's certificate names "localhost" o
 from __future__ import annotations
 
 import hashlib
+import socket
 import ssl
+import struct
+from typing import Any
 
 import pytest
 import trustme
@@ -77,3 +80,20 @@ def test_ssl_false_is_insecure_and_says_so(api: Client, tls_app: AppServer, monk
 def test_connector_default_context(api: Client, tls_app: AppServer, client_ssl: ssl.SSLContext) -> None:
     connector = syncws.TCPConnector(ssl=client_ssl)
     assert api.echo(f"wss://localhost:{tls_app.port}/", "connector", connector=connector) == "connector"
+
+
+def test_a_reset_during_the_tls_handshake_is_a_client_connection_error(api: Client, raw_server: Any) -> None:
+    """The server resets TCP on the ClientHello: a typed ClientConnectionError that names the
+    peer and the phase, not a bare ConnectionResetError (as before)."""
+
+    async def script(peer: Any) -> None:
+        await peer.reader.read(1)  # the ClientHello has arrived
+        sock = peer.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.writer.transport.abort()  # with SO_LINGER 0: RST
+
+    server = raw_server(script)
+    with pytest.raises(syncws.ClientConnectionError) as raised:
+        api.connect("wss" + server.url[2:], timeout=10)
+    assert "TLS handshake" in str(raised.value) and f":{server.port}" in str(raised.value)
+    assert isinstance(raised.value, syncws.ClientError)
