@@ -11,6 +11,7 @@ from ..protocol.deflate import make_offer
 from ..protocol.errors import InvalidURL, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, build_request, new_key
 from ..protocol.headers import Headers
+from ..protocol.trace import trace_handshake
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
 from .connector import DIRECT, Route, TCPConnector
@@ -123,6 +124,7 @@ async def open_websocket(
         )
         protocol.raw_socket = sock
         try:
+            trace_handshake("send", request)
             transport.write(request)
             result = await protocol.handshake
         except WSServerHandshakeError as exc:

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 from ..protocol.auth import BasicAuth
 from ..protocol.errors import InvalidURL, RequestInfo, WSServerHandshakeError
 from ..protocol.headers import Headers
+from ..protocol.trace import redact_head
 from ..protocol.url import WSURL, parse_url
 from .errors import RedirectError
 from .options import Options
@@ -46,20 +47,14 @@ def first_hop(target: WSURL, options: Options) -> Hop:
     return Hop(url, auth, headers, options.server_hostname)
 
 
-_REDACTED = "<redacted>"
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
-
-
 def describe_request(error: WSServerHandshakeError, hop: Hop, request: bytes) -> WSServerHandshakeError:
     """Give ``error`` aiohttp's ``request_info`` for the request it answers (once): the URL
     without credentials, and the headers we sent, with credential values redacted."""
     if error.request_info is None:
         headers = Headers()
-        for line in request.decode("latin-1").split("\r\n")[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                name, value = name.strip(), value.strip()
-                headers.add(name, _REDACTED if name.lower() in _SECRET_HEADERS else value)
+        for line in redact_head(request)[1:]:
+            name, _, value = line.partition(":")
+            headers.add(name.strip(), value.strip())
         error.request_info = RequestInfo(hop.url.url, "GET", headers, hop.url.url)
     return error
 

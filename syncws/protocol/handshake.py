@@ -11,6 +11,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from . import deflate
 from .errors import InvalidHeader, WSServerHandshakeError
 from .headers import Headers, HeadersLike, check_header, parse_extensions, split_tokens
+from .trace import trace_handshake
 from .url import WSURL
 
 __all__ = [
@@ -140,6 +141,7 @@ class ResponseParser:
         head = bytes(self._buf[:end])
         self.rest = bytes(self._buf[end + 4 :])
         self._buf = bytearray()
+        trace_handshake("recv", head)
         return _parse_head(head)
 
     def _check_line_length(self) -> None:

@@ -15,7 +15,7 @@ from .close_codes import WSCloseCode, parse_close_payload
 from .deflate import Inflater
 from .errors import ProtocolError
 from .messages import WSMessage, WSMsgType
-from .trace import PREVIEW_BYTES, trace_frame, tracing
+from .trace import PREVIEW_BYTES, trace_frame, trace_inflated, tracing
 
 __all__ = ["MessageReader"]
 
@@ -268,6 +268,8 @@ class MessageReader:
             self._small = 0
 
     def _finish(self, data: Union[bytes, str], out: List[WSMessage]) -> None:
+        if self._compressed and tracing():  # the frames were traced as deflate bytes
+            trace_inflated(self._msg_op, data)
         out.append(WSMessage(_TEXT if self._msg_op == 1 else _BINARY, data, ""))
         self._msg_op = 0
         self._parts = []

@@ -7,9 +7,12 @@ turns it on.
 from __future__ import annotations
 
 import logging
-from typing import Optional, Union
+from typing import List, Optional, Union
 
-__all__ = ["PREVIEW_BYTES", "format_frame", "trace_frame", "trace_logger", "tracing"]
+__all__ = [
+    "PREVIEW_BYTES", "format_frame", "redact_head", "trace_frame", "trace_handshake", "trace_inflated", "trace_logger",
+    "tracing",
+]
 
 trace_logger = logging.getLogger("syncws.trace")
 
@@ -93,3 +96,42 @@ def _close_body(data: bytes, size: int) -> str:
 
 def _rest(size: int, shown: int) -> str:
     return f" ... (+{size - shown} bytes)" if size > shown else ""
+
+
+# Header values that carry credentials: never logged, raised or shown as they are.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+REDACTED = "<redacted>"
+
+
+def redact_head(head: bytes) -> List[str]:
+    """An HTTP request or response head as lines, with credential values replaced."""
+    lines = head.decode("latin-1").split("\r\n")
+    out = []
+    for line in lines:
+        if not line:
+            continue
+        name, sep, _value = line.partition(":")
+        if sep and name.strip().lower() in SECRET_HEADERS:
+            line = f"{name}: {REDACTED}"
+        out.append(line)
+    return out
+
+
+def trace_handshake(direction: str, head: bytes) -> None:
+    """The opening handshake's request (``"send"``) or answer (``"recv"``), one line each,
+    credentials redacted; costs one level check when tracing is off."""
+    if trace_logger.isEnabledFor(logging.DEBUG):
+        arrow = _ARROWS[direction]
+        for line in redact_head(head):
+            trace_logger.debug("%s %s", arrow, line)
+
+
+def trace_inflated(opcode: int, data: Union[bytes, str]) -> None:
+    """A compressed message once inflated: its size and a bounded preview (receive side)."""
+    if trace_logger.isEnabledFor(logging.DEBUG):
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        name = _OPCODES.get(opcode, f"OPCODE-{opcode:#x}")
+        trace_logger.debug(
+            "< %s inflated len=%d %s%s", name, len(raw), _preview(opcode, raw[:PREVIEW_BYTES], False),
+            _rest(len(raw), PREVIEW_BYTES),
+        )

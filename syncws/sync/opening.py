@@ -27,6 +27,7 @@ from ..aio.message_queue import MessageSink
 from ..aio.options import Options
 from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, new_key, validate_response
+from ..protocol.trace import trace_handshake
 from ..protocol.url import WSURL
 from .writer import make_thread_writer
 
@@ -90,6 +91,7 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
             raise ClientConnectionError(f"cannot connect to {url.host}:{url.port}: {exc}", cause=exc) from exc
         sock = held[0]
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        trace_handshake("send", request)
         sock.sendall(request)
         parser = ResponseParser()
         while True:

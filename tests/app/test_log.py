@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 
@@ -130,3 +130,46 @@ def test_a_connection_traces_its_frames(ws_url: str, trace: ListHandler) -> None
     assert "< TEXT fin len=6 'traced'" in trace.lines
     assert any(line.startswith("> CLOSE fin len=2 code=1000") for line in trace.lines)
     assert any(line.startswith("< CLOSE fin len=2 code=1000") for line in trace.lines)
+
+
+# -- what traces and errors show of the handshake ---------------------------------------------
+SECRETS = ("s3cret-pw", "dXNlcjpzM2NyZXQtcHc", "auth-pw", "sid-value", "header-token")
+
+
+def _secret_options() -> dict:  # type: ignore[type-arg]
+    return {
+        "auth": syncws.BasicAuth("user", "auth-pw"),
+        "cookies": {"sid": "sid-value"},
+        "headers": ["Authorization: Bearer header-token", "X-Plain: shown"],
+    }
+
+
+def _leaks(text: str) -> List[str]:
+    return [s for s in SECRETS if s in text]
+
+
+def test_the_trace_shows_the_handshake_without_credentials(trace: "ListHandler", ws_url: str) -> None:
+    url = ws_url.replace("ws://", "ws://user:s3cret-pw@")
+    with syncws.connect(url, **_secret_options()) as ws:
+        ws.send_str("hello " * 20)
+        assert ws.receive_str(timeout=10) == "hello " * 20
+    text = "\n".join(trace.lines)
+    assert "> GET / HTTP/1.1" in text and "< HTTP/1.1 101 Switching Protocols" in text
+    assert "> X-Plain: shown" in text and "> Authorization: <redacted>" in text and "> Cookie: <redacted>" in text
+    assert _leaks(text) == [], text
+    # compressed text is shown as it arrived and once inflated
+    assert "rsv1" in text and "< TEXT inflated len=120 'hello hello" in text
+
+
+def test_handshake_errors_carry_no_credentials(raw_server: Any) -> None:
+    async def script(peer: Any) -> None:
+        await peer.read_request()
+        peer.send(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    url = raw_server(script).url.replace("ws://", "ws://user:s3cret-pw@")
+    with pytest.raises(syncws.WSServerHandshakeError) as raised:
+        syncws.connect(url, **_secret_options())
+    err = raised.value
+    assert err.request_info is not None and err.request_info.headers.get("X-Plain") == "shown"
+    shown = " ".join([str(err), repr(err), repr(err.request_info), err.request_info.url])
+    assert _leaks(shown) == [], shown
