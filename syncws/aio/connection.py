@@ -224,7 +224,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         except WSServerHandshakeError as exc:
             self._parser = None
             if not self.handshake.done():
-                self.handshake.set_exception(exc)
+                self.handshake.set_exception(parser.refused(exc))
             assert self.transport is not None
             self.transport.abort()
             return

@@ -81,16 +81,29 @@ class WSServerHandshakeError(ClientError):
         # aiohttp's attributes; request_info is filled in by the I/O layer that sent the request.
         self.request_info = request_info
         self.history: Tuple[Any, ...] = ()
+        self.body = b""  # the start of the answer's body, when it came with the head
 
     @property
     def code(self) -> int:
         """aiohttp's name for ``status``."""
         return self.status
 
+    @property
+    def url(self) -> Optional[str]:
+        """The URL the refused request went to (no credentials), once the I/O layer set it."""
+        return self.request_info.url if self.request_info is not None else None
+
     def __str__(self) -> str:
-        if self.status:
-            return f"{self.status}, message={self.message!r}"
-        return self.message
+        text = f"{self.status}, message={self.message!r}" if self.status else self.message
+        if self.url is not None:
+            text += f", url={self.url!r}"  # aiohttp's form
+        if self.body:  # repr() escapes control characters: nothing raw reaches a terminal
+            text += f", body={self.body[:BODY_PREVIEW].decode('utf-8', 'replace')!r}"
+        return text
+
+
+# How much of a refused handshake's body an error keeps and shows.
+BODY_PREVIEW = 512
 
 
 class ConnectionClosed(WebSocketError, ConnectionResetError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import deflate
-from .errors import InvalidHeader, WSServerHandshakeError
+from .errors import BODY_PREVIEW, InvalidHeader, WSServerHandshakeError
 from .headers import Headers, HeadersLike, check_header, parse_extensions, split_tokens
 from .trace import trace_handshake
 from .url import WSURL
@@ -143,6 +143,12 @@ class ResponseParser:
         self._buf = bytearray()
         trace_handshake("recv", head)
         return _parse_head(head)
+
+    def refused(self, error: WSServerHandshakeError) -> WSServerHandshakeError:
+        """``error`` with the start of the answer's body, as far as it came with the head."""
+        if not error.body:
+            error.body = self.rest[:BODY_PREVIEW]
+        return error
 
     def _check_line_length(self) -> None:
         last = self._buf.rfind(b"\n")

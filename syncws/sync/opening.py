@@ -101,7 +101,7 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
         try:
             result = validate_response(response, key, protocols=options.protocols, compress=options.compress)
         except WSServerHandshakeError as exc:
-            describe_request(exc, hop, request)
+            describe_request(parser.refused(exc), hop, request)
             if redirect_location(exc) is None:
                 raise
             return exc

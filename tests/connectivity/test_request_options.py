@@ -100,3 +100,22 @@ def test_option_types_checked(api: Client, app_url: str) -> None:
         api.connect(app_url, max_redirects=-1)
     with pytest.raises(ValueError):
         api.connect(app_url, reconnect_initial=2, reconnect_max=1)
+
+
+def test_a_refused_handshake_names_the_url_and_shows_the_body(api: Client, raw_server: Any) -> None:
+    """Like websocket-client (the body) and aiohttp (the URL in str()): bounded, escaped, no credentials."""
+
+    async def script(peer: Any) -> None:
+        await peer.read_request()
+        body = b"no entry\x1b]0;pwned\x07" + b"x" * 2000
+        peer.send(b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    server = raw_server(script)
+    url = server.url.replace("ws://", "ws://user:pw-secret@") + "room?x=1"
+    with pytest.raises(syncws.WSServerHandshakeError) as raised:
+        api.connect(url, compress=0)
+    err, text = raised.value, str(raised.value)
+    assert err.status == 403 and err.url == server.url + "room?x=1"
+    assert f"url={server.url + 'room?x=1'!r}" in text and "no entry" in text
+    assert "\x1b" not in text and "\x07" not in text and "pw-secret" not in text
+    assert len(err.body) <= 512 and len(text) < 1000
