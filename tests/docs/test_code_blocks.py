@@ -71,6 +71,7 @@ def test_page_examples_run(
                 ["bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 text=True, timeout=60, env=env, cwd=docs_workdir,
             ).stdout
+            printed = printed.replace(docs_servers.ws, "ws://example.com")  # URLs the output names, as written
             assert printed == step["expected"], f"{block.where}: $ {step['command']}\n{printed}"
     STATS["pages"] += 1
     STATS["python"] += len(spec)
