@@ -13,6 +13,7 @@ from .aio.errors import (
     TooManyRedirects,
     WSTimeoutError,
 )
+from .aio.reconnect import ReconnectWarning
 from .aio.response import WSMessageTypeError
 from .aio.tls import ClientSSLError, ServerFingerprintMismatch
 from .protocol.errors import (
@@ -42,6 +43,7 @@ __all__ = [
     "ProtocolError",
     "ProxyError",
     "ReceiveTimeout",
+    "ReconnectWarning",
     "SendTimeout",
     "RedirectError",
     "TooManyRedirects",

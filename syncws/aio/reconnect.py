@@ -12,6 +12,7 @@ from typing import AsyncGenerator, Awaitable, Callable, Optional, Tuple
 
 from ..protocol.close_codes import WSCloseCode
 from ..protocol.errors import WSServerHandshakeError
+from .caller import warn_at_caller
 from .connection import WebSocketProtocol
 from .errors import ProxyError, RedirectError
 from .options import Options
@@ -22,6 +23,7 @@ __all__ = [
     "AsyncReconnecting",
     "Backoff",
     "Ending",
+    "ReconnectWarning",
     "TrackedProtocol",
     "backoff_delay",
     "ending",
@@ -104,6 +106,16 @@ def _describe_end(proto: WebSocketProtocol) -> str:
     return f"closed by the server with code {proto.close_code}"
 
 
+class ReconnectWarning(UserWarning):
+    """A reconnect loop is trying again: each retry is one, shown like any warning without
+    configuring logging. ``warnings.simplefilter("ignore", syncws.ReconnectWarning)``
+    silences them; the ``syncws`` logger has the same lines at INFO."""
+
+
+def _warn(message: str) -> None:
+    warn_at_caller(message, ReconnectWarning)
+
+
 class Backoff:
     """The waits of one reconnect loop: growing over consecutive failures, reset by a
     successful handshake; each one logged."""
@@ -119,6 +131,7 @@ class Backoff:
         wait = backoff_delay(self._failures, self._initial, self._max)
         self._failures += 1
         logger.info("connecting to %s failed (%s); next try in %.3g s", self._url, exc, wait)
+        _warn(f"connecting to {self._url} failed ({exc}); try {self._failures + 1} in {wait:.3g} s")
         return wait
 
     def connected(self) -> None:
@@ -129,6 +142,7 @@ class Backoff:
         wait = backoff_delay(0, self._initial, self._max)
         self._failures = 1
         logger.info("connection to %s lost (%s); reconnecting in %.3g s", proto.url, _describe_end(proto), wait)
+        _warn(f"connection to {proto.url} lost ({_describe_end(proto)}); reconnecting in {wait:.3g} s")
         return wait
 
 

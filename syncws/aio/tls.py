@@ -6,11 +6,11 @@ import hashlib
 import os
 import ssl
 import threading
-import warnings
 from typing import Dict, Optional, Tuple, Union
 
 import certifi
 
+from .caller import warn_at_caller
 from .errors import ClientConnectionError
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ServerFingerprintMismatch",
     "default_context",
     "resolve_ssl",
+    "warn_insecure",
 ]
 
 
@@ -85,20 +86,25 @@ def _insecure_context() -> ssl.SSLContext:
     return ctx
 
 
+def warn_insecure() -> None:
+    """Warn once per process that ssl=False turns verification off, at the application's line."""
+    global _warned_insecure
+    if not _warned_insecure:
+        _warned_insecure = True
+        warn_at_caller(
+            "ssl=False: TLS certificates are not verified; anyone on the path can read and change the traffic",
+            UserWarning,
+        )
+
+
 def resolve_ssl(arg: SSLArg, secure: bool) -> Tuple[Optional[ssl.SSLContext], Optional[Fingerprint]]:
     """The context to use (None for plain TCP) and the pin to check after the TLS handshake."""
-    global _warned_insecure
     if not secure:
         return None, None
     if arg is None or arg is True:
         return default_context(), None
     if arg is False:
-        if not _warned_insecure:
-            _warned_insecure = True
-            warnings.warn(
-                "ssl=False: TLS certificates are not verified; anyone on the path can read and change the traffic",
-                stacklevel=4,
-            )
+        warn_insecure()  # connect() and ws_connect() warned already, at the caller's line
         return _insecure_context(), None
     if isinstance(arg, Fingerprint):
         return _insecure_context(), arg

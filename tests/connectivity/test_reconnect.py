@@ -119,9 +119,13 @@ def test_transient_open_failures_are_retried(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = scripted([send_then_close("at last", 1000)], refuse={0: 503, 1: 429, 2: 502, 3: 408})
-    with caplog.at_level(logging.INFO, logger="syncws"):
+    with caplog.at_level(logging.INFO, logger="syncws"), pytest.warns(syncws.ReconnectWarning) as retries:
         assert client(server.url) == ["at last"]
     assert server.requests == 5
+    # each retry is visible without configuring logging: one warning each, naming the status
+    assert [("503" in str(w.message), "try 2" in str(w.message)) for w in retries][0] == (True, True)
+    assert len(retries) == 4 and all(server.url in str(w.message) for w in retries)
+    assert {w.filename for w in retries} == {__file__}, "the warning names the application's loop"
     waits = [float(w) for w in re.findall(r"next try in ([0-9.e-]+) s", caplog.text)]
     assert len(waits) == 4
     for n, wait in enumerate(waits):  # the documented bounds: [c/2, c], c = min(max, initial * 2**n)

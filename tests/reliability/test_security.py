@@ -46,11 +46,14 @@ def test_ssl_false_warns_once(wss_url: str) -> None:
                 with syncws.connect({wss_url!r}, ssl=False) as ws:
                     ws.send_str("x"); ws.receive(timeout=10)
         print(sum("ssl=False" in str(w.message) for w in caught))
+        print(*[(w.filename, w.lineno) for w in caught if "ssl=False" in str(w.message)])
         """
     )
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "1"
+    count, where = out.stdout.strip().splitlines()
+    assert count == "1"
+    assert where == "('<string>', 6)", "the warning names the application's line that passed ssl=False"
 
 
 # -- redirects -------------------------------------------------------------------------------
