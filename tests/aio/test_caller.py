@@ -17,7 +17,8 @@ def test_names_the_first_frame_outside_syncws() -> None:
         warnings.simplefilter("always")
         _application_call()
     assert [(w.filename, w.category) for w in caught] == [(__file__, UserWarning)]
-    assert "warn_at_caller" in open(__file__).read().splitlines()[caught[0].lineno - 1]
+    with open(__file__) as source:
+        assert "warn_at_caller" in source.read().splitlines()[caught[0].lineno - 1]
 
 
 def test_from_a_coroutine_run_by_the_loop() -> None:
