@@ -134,6 +134,7 @@ async def open_websocket(
             transport.abort()
             raise
         protocol.url = hop.url.url
+        protocol.request = request
         return protocol, result
 
     redirects = 0

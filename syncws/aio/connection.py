@@ -53,7 +53,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
         "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
-        "loop", "lost", "raw_socket", "sink", "state", "transport", "url", "writer",
+        "loop", "lost", "raw_socket", "request", "sink", "state", "transport", "url", "writer",
     )
 
     def __init__(
@@ -85,6 +85,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.heartbeat = heartbeat
         self.close_timeout = close_timeout
         self.url = ""  # the URL finally connected to (after redirects); set by open_websocket
+        self.request = b""  # the opening handshake's request head, as sent
         self.state = StateMachine()
         self._parser: Optional[ResponseParser] = ResponseParser()
         self._upgraded: Optional[Tuple[HandshakeResult, bytes]] = None  # see adopt_upgraded

@@ -9,8 +9,9 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from ..protocol.auth import BasicAuth
 from ..protocol.errors import InvalidURL, RequestInfo, WSServerHandshakeError
+from ..protocol.handshake import request_headers
 from ..protocol.headers import Headers
-from ..protocol.trace import redact_head
+from ..protocol.trace import REDACTED, SECRET_HEADERS
 from ..protocol.url import WSURL, parse_url
 from .errors import RedirectError
 from .options import Options
@@ -51,10 +52,8 @@ def describe_request(error: WSServerHandshakeError, hop: Hop, request: bytes) ->
     """Give ``error`` aiohttp's ``request_info`` for the request it answers (once): the URL
     without credentials, and the headers we sent, with credential values redacted."""
     if error.request_info is None:
-        headers = Headers()
-        for line in redact_head(request)[1:]:
-            name, _, value = line.partition(":")
-            headers.add(name.strip(), value.strip())
+        sent = request_headers(request).items()
+        headers = Headers([(k, REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in sent])
         error.request_info = RequestInfo(hop.url.url, "GET", headers, hop.url.url)
     return error
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Union, cast
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.deflate import DeflateParams
 from ..protocol.errors import ProtocolError
-from ..protocol.handshake import HandshakeResult
+from ..protocol.handshake import HandshakeResult, request_headers
 from ..protocol.headers import Headers
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
@@ -118,6 +118,26 @@ class ConnectionView:
     def response_headers(self) -> Headers:
         """The headers of the server's 101 answer."""
         return self._handshake.headers
+
+    @property
+    def request_headers(self) -> Headers:
+        """The headers of our opening handshake request, as sent (credentials included:
+        this is the application's own data; syncws's traces and errors redact them)."""
+        return request_headers(self._proto.request)
+
+    @property
+    def local_address(self) -> Any:
+        """Our end of the connection: (host, port) for TCP, a path for a Unix socket."""
+        return self._address("sockname")
+
+    @property
+    def remote_address(self) -> Any:
+        """The server's end (or the proxy's, through a tunnel): (host, port), or a path."""
+        return self._address("peername")
+
+    def _address(self, name: str) -> Any:
+        transport = self._proto.transport
+        return transport.get_extra_info(name) if transport is not None else None
 
     @property
     def url(self) -> str:

@@ -54,6 +54,16 @@ def accept_key(key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def request_headers(request: bytes) -> Headers:
+    """The headers of a request head we built (``build_request``), as sent."""
+    headers = Headers()
+    for line in request.decode("latin-1").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.add(name.strip(), value.strip())
+    return headers
+
+
 def build_request(
     url: WSURL,
     key: str,

@@ -44,6 +44,7 @@ class Opened(NamedTuple):
     rest: bytes  # what came after the answer: the server's first frames
     hop: Hop
     key: str
+    request: bytes  # the request head sent
 
 
 def opens_here(target: WSURL, options: Options) -> bool:
@@ -107,7 +108,7 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
             return exc
         sock.setblocking(False)
         del sock
-        return Opened(held.pop(), result, parser.rest, hop, key)
+        return Opened(held.pop(), result, parser.rest, hop, key, request)
     except socket.timeout:
         raise OpenTimeout(f"opening {url.url} took longer than {deadline} s") from None
     except (ConnectionError, OSError) as exc:
@@ -149,6 +150,7 @@ async def hand_over(
     protocol = new_protocol(loop, options, make_sink, opened.key, protocol_class, make_thread_writer)
     protocol.adopt_upgraded(opened.result, opened.rest, opened.sock)
     protocol.url = opened.hop.url.url
+    protocol.request = opened.request
     try:
         await loop.create_connection(lambda: protocol, sock=opened.sock)
     except BaseException:

@@ -3,6 +3,7 @@ and the refusal of CR/LF/NUL before anything is sent. The server reports what it
 
 from __future__ import annotations
 
+import json
 import platform
 from typing import Any, Callable, Dict
 
@@ -119,3 +120,15 @@ def test_a_refused_handshake_names_the_url_and_shows_the_body(api: Client, raw_s
     assert f"url={server.url + 'room?x=1'!r}" in text and "no entry" in text
     assert "\x1b" not in text and "\x07" not in text and "pw-secret" not in text
     assert len(err.body) <= 512 and len(text) < 1000
+
+
+def test_request_headers_and_addresses_on_both_apis(api: Client, app: Any, app_url: str) -> None:
+    """What websockets shows as request.headers, local_address and remote_address."""
+    with api.connect(app_url + "/info", headers=["X-Client: demo"], cookies={"sid": "1"}) as conn:
+        info = json.loads(conn.receive_str())
+        ws = conn.ws
+        sent = ws.request_headers
+        assert [[k, v] for k, v in sent.items()] == info["headers"], "exactly what the server received"
+        assert sent["x-client"] == "demo" and sent.get_all("Cookie") == ["sid=1"]
+        assert list(ws.local_address) == info["remote"]  # our end is the server's remote end
+        assert tuple(ws.remote_address) == ("127.0.0.1", app.port)
