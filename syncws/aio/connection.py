@@ -10,9 +10,10 @@ thread that ever reads its socket.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
-from typing import Any, Callable, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
 
 from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_close
 from ..protocol.connection import ClientConnection
@@ -22,6 +23,7 @@ from ..protocol.messages import WSMessage, WSMsgType
 from .closing import EOF_GRACE, CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
+from .pings import Pings
 from .state import ConnState, StateMachine
 from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
 
@@ -53,7 +55,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
         "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
-        "loop", "lost", "raw_socket", "request", "sink", "state", "transport", "url", "writer",
+        "loop", "lost", "pings", "raw_socket", "request", "sink", "state", "transport", "url", "writer",
     )
 
     def __init__(
@@ -86,6 +88,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.close_timeout = close_timeout
         self.url = ""  # the URL finally connected to (after redirects); set by open_websocket
         self.request = b""  # the opening handshake's request head, as sent
+        self.pings = Pings()  # pings waiting for their pong, and the latency measured
         self.state = StateMachine()
         self._parser: Optional[ResponseParser] = ResponseParser()
         self._upgraded: Optional[Tuple[HandshakeResult, bytes]] = None  # see adopt_upgraded
@@ -187,6 +190,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 self.exception or ConnectionClosed("the connection is closed", self.close_code)
             )
         self.sink.close()
+        self.pings.closed(self.close_code)
         if not self.lost.done():
             self.lost.set_result(None)
         if self._closing is not None:
@@ -266,6 +270,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 self.sink.put(msg)
         elif kind is WSMsgType.PONG:
             self._cancel_pong_timer()
+            self.pings.pong(msg.data)
             if not self.autoping:
                 self.sink.put(msg)
         elif kind is WSMsgType.CLOSE:
@@ -448,9 +453,18 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         conn = self.conn
         assert conn is not None
         if conn.close_sent is None and self._pong_timer is None:
-            self._send_quietly(conn.send_ping, b"")
+            self._send_quietly(self.ping_frame, self.pings.payload(b""), [])
             self._pong_timer = self.loop.call_later(heartbeat / 2, self._pong_missing)
         self._heartbeat_timer = self.loop.call_later(heartbeat, self._heartbeat_tick)
+
+    def ping_frame(self, payload: bytes, waiter: "List[concurrent.futures.Future[float]]") -> bytes:
+        """Encode a ping and register it for its pong, its future appended to ``waiter``.
+        Runs as a writer's encode, under its lock: registration and wire order agree."""
+        conn = self.conn
+        assert conn is not None
+        frame = conn.send_ping(payload)
+        waiter.append(self.pings.sent(payload))
+        return frame
 
     def _cancel_pong_timer(self) -> None:
         if self._pong_timer is not None:

@@ -12,6 +12,7 @@ __all__ = [
     "WSTimeoutError",
     "OpenTimeout",
     "ReceiveTimeout",
+    "PongTimeout",
     "SendTimeout",
     "CloseTimeout",
     "ServerTimeoutError",
@@ -43,6 +44,11 @@ class OpenTimeout(WSTimeoutError):
 
 class ReceiveTimeout(WSTimeoutError):
     """No message arrived in time. The connection stays open and usable."""
+
+
+class PongTimeout(WSTimeoutError):
+    """No pong answered a ``ping()`` within the time its waiter was given; the
+    connection stays open (a heartbeat's missing pong is ServerTimeoutError)."""
 
 
 class SendTimeout(WSTimeoutError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
-from typing import Any, Callable, Optional, Union, cast
+from typing import Any, Callable, List, Optional, Union, cast
 
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.deflate import DeflateParams
@@ -206,22 +208,32 @@ class ClientWebSocketResponse(ConnectionView):
         return transport.get_extra_info(name, default) if transport is not None else default
 
     # -- sending -----------------------------------------------------------------
-    def send_str(self, data: str, compress: Optional[int] = None) -> Sent:
+    def send_str(self, data: str, compress: Optional[int] = None) -> Sent[None]:
         self._writer.send(self._conn.send_text, check_str(data), _compress(compress))
         return Sent(self._writer)
 
-    def send_bytes(self, data: Payload, compress: Optional[int] = None) -> Sent:
+    def send_bytes(self, data: Payload, compress: Optional[int] = None) -> Sent[None]:
         self._writer.send(self._conn.send_binary, check_bytes(data), _compress(compress))
         return Sent(self._writer)
 
-    def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps) -> Sent:
+    def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps) -> Sent[None]:
         return self.send_str(dumps(data), compress)
 
-    def ping(self, message: Union[bytes, str] = b"") -> Sent:
-        self._writer.send(self._conn.send_ping, control_payload(message))
-        return Sent(self._writer)
+    def ping(self, message: Union[bytes, str] = b"") -> "Sent[asyncio.Future[float]]":
+        """Send a ping (4 random bytes when ``message`` is empty, so the pong is ours).
+        ``await ws.ping()`` returns once written, as aiohttp's; its value is a future of
+        the pong's round trip in seconds: ``latency = await (await ws.ping())``."""
+        proto = self._proto
+        waiter: "List[concurrent.futures.Future[float]]" = []
+        self._writer.send(proto.ping_frame, proto.pings.payload(control_payload(message)), waiter)
+        return Sent(self._writer, asyncio.wrap_future(waiter[0], loop=proto.loop))
 
-    def pong(self, message: Union[bytes, str] = b"") -> Sent:
+    @property
+    def latency(self) -> Optional[float]:
+        """The last ping's round trip in seconds (heartbeat pings included); None before one."""
+        return self._proto.pings.latency
+
+    def pong(self, message: Union[bytes, str] = b"") -> Sent[None]:
         self._writer.send(self._conn.send_pong, control_payload(message))
         return Sent(self._writer)
 

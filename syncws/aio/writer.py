@@ -9,11 +9,13 @@ asyncio API. The thread-safe writer of the blocking face lives in
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Coroutine, Generator, List, Optional
+from typing import Any, Callable, Coroutine, Generator, List, Optional, TypeVar
 
 from ..protocol.errors import ConnectionClosed
 
 __all__ = ["HIGH_WATER", "FrameWriter", "MakeWriter", "Sent", "WriterBase"]
+
+T = TypeVar("T")
 
 # Bytes buffered above which senders wait for the peer to read.
 HIGH_WATER = 2**20
@@ -131,7 +133,7 @@ class FrameWriter(WriterBase):
                 else:
                     fut.set_result(None)
 
-    def drain(self) -> "Sent":
+    def drain(self) -> "Sent[None]":
         return Sent(self)
 
     def _drain_future(self) -> "Optional[asyncio.Future[None]]":
@@ -148,33 +150,36 @@ def make_frame_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transp
     return FrameWriter(loop, transport, high_water=write_limit)
 
 
-class Sent(Coroutine[Any, Any, None]):
+class Sent(Coroutine[Any, Any, T]):
     """What the asyncio API's ``send_*``, ``ping`` and ``pong`` return: the frame is
     already written; awaiting this waits until the transport has room again.
 
     A real ``collections.abc.Coroutine``, so ``await``, ``asyncio.create_task``,
     ``ensure_future``, ``gather`` and ``wait_for`` all take it, as they take
     aiohttp's coroutines; and old aiohttp code that never awaits its sends (the
-    seed's style) still sends, with no "never awaited" warning.
+    seed's style) still sends, with no "never awaited" warning. Its value is None,
+    or ``value`` when given (``ping()``'s pong future).
     """
 
-    __slots__ = ("_gen", "_writer")
+    __slots__ = ("_gen", "_value", "_writer")
 
-    def __init__(self, writer: FrameWriter) -> None:
+    def __init__(self, writer: FrameWriter, value: Any = None) -> None:
         self._writer = writer
-        self._gen: Optional[Generator[Any, None, None]] = None
+        self._value = value
+        self._gen: Optional[Generator[Any, None, T]] = None
 
-    def _drained(self) -> Generator[Any, None, None]:
+    def _drained(self) -> Generator[Any, None, T]:
         fut = self._writer._drain_future()
         if fut is not None:
             yield from fut.__await__()
+        return self._value  # type: ignore[no-any-return]
 
-    def _steps(self) -> Generator[Any, None, None]:
+    def _steps(self) -> Generator[Any, None, T]:
         if self._gen is None:
             self._gen = self._drained()
         return self._gen
 
-    def __await__(self) -> Generator[Any, None, None]:
+    def __await__(self) -> Generator[Any, None, T]:
         return self._steps()
 
     def send(self, value: Any) -> Any:

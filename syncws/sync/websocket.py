@@ -7,12 +7,14 @@ and signals once per read. Only closing crosses threads with a future.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import warnings
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, List, Optional, Union
 
+from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
-from ..aio.errors import ConnectionClosedError, SendTimeout
+from ..aio.errors import ConnectionClosedError, PongTimeout, SendTimeout
 from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload, expect
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.errors import ConnectionClosed, ConnectionClosedOK
@@ -97,10 +99,20 @@ class SyncWebSocket(ConnectionView):
     def send_json(self, data: Any, *, dumps: JSONEncoder = json.dumps) -> None:
         self.send_str(dumps(data))
 
-    def ping(self, message: Union[bytes, str] = b"") -> None:
+    def ping(self, message: Union[bytes, str] = b"") -> "PongWaiter":
+        """Send a ping (4 random bytes when ``message`` is empty, so the pong is ours);
+        ``ws.ping().wait(timeout)`` blocks for its pong and returns the round trip."""
         self._check_process()
-        self._writer.send(self._conn.send_ping, control_payload(message))
+        proto = self._proto
+        waiter: "List[concurrent.futures.Future[float]]" = []
+        self._writer.send(proto.ping_frame, proto.pings.payload(control_payload(message)), waiter)
         self._after_send()
+        return PongWaiter(waiter[0])
+
+    @property
+    def latency(self) -> Optional[float]:
+        """The last ping's round trip in seconds (heartbeat pings included); None before one."""
+        return self._proto.pings.latency
 
     def pong(self, message: Union[bytes, str] = b"") -> None:
         self._check_process()
@@ -194,3 +206,23 @@ def close_soon(proto: WebSocketProtocol) -> None:
     """Close with 1001 without waiting (loop thread): for connections nobody holds any more."""
     if not proto.lost.done():
         proto.loop.create_task(proto.close(WSCloseCode.GOING_AWAY))
+
+
+class PongWaiter:
+    """The pong of one ``SyncWebSocket.ping()``."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: "concurrent.futures.Future[float]") -> None:
+        self._future = future
+
+    def wait(self, timeout: Optional[float] = None) -> float:
+        """The round trip in seconds, once the pong came. Raises PongTimeout after
+        ``timeout`` (the connection stays open), ConnectionClosed if it ends first."""
+        check_timeout(timeout)
+        if not wait_future(self._future, timeout):
+            raise PongTimeout(f"no pong within {timeout} s")
+        return self._future.result(0)
+
+    def done(self) -> bool:
+        return self._future.done()
