@@ -220,7 +220,10 @@ class WebSocketApp:
                 if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
                     self._callback(self.on_message, msg.data)
                 elif kind is WSMsgType.PING:
-                    ws.pong(msg.data)  # answered before on_ping runs, as autoping would
+                    try:
+                        ws.pong(msg.data)  # answered before on_ping runs, as autoping would
+                    except ConnectionClosed:
+                        pass  # the close behind it already went out: it ends the loop next
                     self._callback(self.on_ping, msg.data)
                 elif kind is WSMsgType.PONG:
                     self._callback(self.on_pong, msg.data)

@@ -380,3 +380,21 @@ def test_without_on_error_a_callback_exception_is_logged(ws_url: str, caplog: py
     records = [r for r in caplog.records if r.name == "syncws.client"]
     assert len(records) == 1 and records[0].levelname == "ERROR"
     assert "in on_open" in records[0].getMessage() and records[0].exc_info is not None
+
+
+def test_a_ping_right_before_the_servers_close_still_ends_with_on_close(raw_server: RawServerFactory) -> None:
+    """With on_ping set the app answers pings itself; a ping and the close in one write
+    made that pong fail with ConnectionClosed out of run_forever(), and on_close never ran."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        peer.send(frame(9, b"last ping") + frame(8, b"\x03\xe8bye"))
+        await peer.read_close()
+        peer.writer.close()
+
+    for _ in range(5):
+        rec = Recorder()
+        app = WebSocketApp(raw_server(script).url, on_ping=lambda app, data: rec.note("ping", data),
+                           on_close=rec.on_close, on_error=rec.on_error)
+        assert app.run_forever() is False
+        assert rec.events == [("ping", b"last ping"), ("close", 1000, "bye")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import socket
 import ssl
 import time
@@ -65,16 +66,18 @@ def test_session_headers(ws_url: str) -> None:
 def test_session_auth(ws_url: str) -> None:
     def outcome(lib: ModuleType, auth: Any) -> Any:
         try:
-            return seen(lib, ws_url.replace("/info", "") + "/auth", session={"auth": auth}).path
+            return quietly(lambda: seen(lib, ws_url + "/auth", session={"auth": auth}).path)
         except lib.WSServerHandshakeError as exc:
             return exc.status
 
-    assert both(lambda lib: outcome(lib, lib.BasicAuth("user", "secret"))) == ("/auth/info", "/auth/info")
+    credentials = both(lambda lib: quietly(lambda: lib.BasicAuth("user", "secret")))
+    assert (outcome(aiohttp, credentials[0]), outcome(syncws, credentials[1])) == ("/auth/info", "/auth/info")
     assert both(lambda lib: outcome(lib, None)) == (401, 401)
 
 
 def test_session_connector(wss_url: str) -> None:
-    """A connector's defaults: here ssl=False (no verification) and IPv4 only."""
+    """A connector's defaults: here ssl=False (no verification) and IPv4 only. (aiohttp 3.14
+    deprecates BasicAuth, auth= and proxy_auth=; syncws keeps them.)"""
 
     def path(lib: ModuleType) -> str:
         async def main() -> str:
@@ -115,9 +118,47 @@ def test_session_trust_env(
     assert both(lambda lib: route(lib, trust_env=False)) == ("direct", "direct")
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "WS_PROXY"])
+def test_session_trust_env_for_ws_urls(
+    ws_url: str, proxy: RecordingProxy, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """For ws://, with trust_env=True: aiohttp reads WS_PROXY and asks the proxy with
+    ``GET ws://...`` (a CONNECT-only proxy refuses it: 405); syncws reads HTTP_PROXY and
+    tunnels with CONNECT."""
+    monkeypatch.setenv(variable, proxy.url)
+
+    def route(lib: ModuleType) -> Any:
+        try:
+            seen(lib, ws_url, session={"trust_env": True})
+        except lib.WSServerHandshakeError as exc:
+            return exc.status
+        return [method for method, _, _ in proxy.requests]
+
+    theirs, ours = both(route)
+    if variable == "HTTP_PROXY":
+        assert (theirs, ours) == ([], ["CONNECT"])
+    else:
+        assert (theirs, ours) == (405, ["GET"])  # syncws went direct: the GET is aiohttp's
+
+
 def test_session_makes_websocket_connections_only() -> None:
     for name in ("get", "post", "request", "cookie_jar"):
         assert hasattr(aiohttp.ClientSession, name) and not hasattr(syncws.ClientSession, name)
+    assert "base_url" in inspect.signature(aiohttp.ClientSession).parameters
+    assert "base_url" not in inspect.signature(syncws.ClientSession).parameters
+
+
+def test_basic_auth_is_not_deprecated() -> None:
+    """aiohttp 3.14 deprecates BasicAuth (and auth=, proxy_auth=); syncws keeps them."""
+    version = tuple(int(part) for part in aiohttp.__version__.split(".")[:2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aiohttp.BasicAuth("user", "pw")
+        theirs = any(issubclass(w.category, DeprecationWarning) for w in caught)
+        caught.clear()
+        syncws.BasicAuth("user", "pw")
+        assert not caught
+    assert theirs is (version >= (3, 14))
 
 
 # -- ws_connect() options -----------------------------------------------------------------
@@ -154,16 +195,16 @@ def test_ws_connect_receive_timeout(ws_url: str) -> None:
 
 def test_ws_connect_auth_origin_headers_params(ws_url: str) -> None:
     def request(lib: ModuleType) -> Tuple[str, str, str, str]:
-        info = seen(
+        info = quietly(lambda: seen(
             lib, ws_url + "/auth", auth=lib.BasicAuth("user", "secret"), origin="https://app.example",
             headers={"X-Client": "demo"}, params={"a": "1", "b": "2"},
-        )
+        ))
         h = info.headers
         return info.path, h["authorization"], h["origin"], h["x-client"]
 
     theirs, ours = both(request)
-    assert theirs == ours == ("/auth/info?a=1&b=2", PROXY_CREDENTIALS.replace("dXNlcjpwdw==", "dXNlcjpzZWNyZXQ="),
-                              "https://app.example", "demo")
+    user_secret = "Basic dXNlcjpzZWNyZXQ="
+    assert theirs == ours == ("/auth/info?a=1&b=2", user_secret, "https://app.example", "demo")
 
 
 def test_ws_connect_headers_as_pairs(ws_url: str) -> None:
@@ -202,7 +243,8 @@ def test_ws_connect_proxy_for_ws_urls(ws_url: str, proxy: RecordingProxy) -> Non
 
 
 def test_ws_connect_proxy_auth(wss_url: str, client_ssl: ssl.SSLContext, auth_proxy: RecordingProxy) -> None:
-    both(lambda lib: seen(lib, wss_url, ssl=client_ssl, proxy=auth_proxy.url, proxy_auth=lib.BasicAuth("user", "pw")))
+    both(lambda lib: quietly(lambda: seen(
+        lib, wss_url, ssl=client_ssl, proxy=auth_proxy.url, proxy_auth=lib.BasicAuth("user", "pw"))))
     assert [headers.get("proxy-authorization") for _, _, headers in auth_proxy.requests] == [PROXY_CREDENTIALS] * 2
 
 
@@ -479,6 +521,22 @@ def test_methods(ws_url: str, raw_server: RawServerFactory, server_loop: ServerL
     assert data == ["text", b"\x00", {"a": 1}, "ok"] and peer == ("127.0.0.1", int(ws_url.rsplit(":", 1)[1]))
     assert state == ["chat", False, None, None, True, 4000, None] and returned == [True, False]
     assert frames == [(9, b"p"), (10, b"q"), (8, close_payload(1000))]
+
+
+def test_ping_round_trip(ws_url: str) -> None:
+    """``await ws.ping()`` returns once the ping is written: None with aiohttp; with syncws a
+    future of the pong's round trip in seconds."""
+
+    def run(lib: ModuleType) -> Any:
+        async def main() -> Any:
+            async with lib.ClientSession() as s, s.ws_connect(ws_url + "/echo") as ws:
+                written = await ws.ping(b"p")
+                return written if written is None else await asyncio.wait_for(written, 5)
+
+        return asyncio.run(main())
+
+    theirs, ours = both(run)
+    assert theirs is None and isinstance(ours, float) and 0 <= ours < 5
 
 
 def test_sends_without_await(ws_url: str) -> None:
