@@ -3,8 +3,10 @@
 Each line read from stdin is sent as a message; incoming messages are printed
 as they arrive. On a terminal, input goes through readline and messages are
 printed above the line being typed; with pipes it is a filter for scripts,
-one message per line. Exit status: 0 after a normal close (1000), 1 with a
-one-line error otherwise, 2 for bad arguments.
+one message per line. Control characters in messages (newlines included) are
+escaped unless ``--raw``, and never reach a terminal raw. Exit status: 0 after a
+normal close (1000), 1 with a one-line error otherwise, 2 for bad arguments,
+141 (quietly) when stdout was closed, as with ``| head``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import signal
 import ssl
 import sys
 import threading
+import time
 import unicodedata
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NoReturn, Optional, Sequence, TextIO, Tuple, Union
+from urllib.parse import urlsplit
 
 from ._version import __version__
 from .log import enable_trace
@@ -35,6 +39,8 @@ __all__ = ["build_parser", "connect_options", "format_message", "main"]
 PROG = "syncws"
 PROMPT = "> "
 EX_OK, EX_ERROR, EX_USAGE = 0, 1, 2
+EX_SIGINT, EX_SIGPIPE = 130, 141  # 128 + the signal's number, as a shell reports a command it killed
+SCHEMES = ("ws", "wss", "http", "https")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,28 +48,52 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Interactive WebSocket client: sends the lines you type (or pipe in), "
         "prints the messages that arrive.",
+        add_help=False,
         epilog="On a terminal, Ctrl-D or Ctrl-C closes the connection. With piped input, the end of it "
         "does not (unless -q): the client prints until the server closes, -n messages came, or Ctrl-C. "
-        "Exit status: 0 after a normal close (1000), 1 on any error or other close code, 2 for bad arguments.",
+        "Each message is printed on one line, its control characters (newlines included) escaped as \\n, "
+        "\\x1b ... unless --raw; at a terminal they are always escaped. "
+        "Exit status: 0 after a normal close (1000), 1 on any error or other close code, 2 for bad arguments, "
+        "141 (with no message) when standard output was closed, as by | head.",
     )
-    parser.add_argument("url", help="ws:// or wss:// URL")
+    parser.add_argument("url", help="ws://, wss://, http:// or https:// URL.")
     add = parser.add_argument
-    add("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'", help="request header (repeatable)")
-    add("-s", "--subprotocol", action="append", default=[], metavar="NAME", help="subprotocol to offer (repeatable)")
-    add("--origin", help="Origin header")
-    add("--proxy", metavar="URL", help="http://, socks5:// ... proxy (default: from HTTPS_PROXY / HTTP_PROXY)")
-    add("-k", "--insecure", action="store_true", help="do not verify the server's TLS certificate")
-    add("--ca-file", metavar="PEM", help="verify the server against these CA certificates")
-    add("--ping", type=_positive, metavar="SECONDS", help="ping after SECONDS of silence; no pong in half of it ends")
-    add("--binary", action="store_true", help="send lines as binary messages; show incoming binary as hex")
-    add("--json", action="store_true", help="pretty-print messages that are JSON")
+    add("-h", "--help", action="help", help="Show this help and exit.")
+    add("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
+        help="Request header (repeatable).")
+    add("-s", "--subprotocol", action="append", default=[], metavar="NAME",
+        help="Subprotocol to offer (repeatable, in order of preference).")
+    add("--origin", help="Origin header.")
+    add("--proxy", metavar="URL", help="http://, socks5:// ... proxy (default: from HTTPS_PROXY / HTTP_PROXY).")
+    add("-k", "--insecure", action="store_true", help="Do not verify the server's TLS certificate.")
+    add("--ca-file", metavar="PEM", help="Verify the server against these CA certificates.")
+    add("--ping", type=_positive, metavar="SECONDS",
+        help="Ping after SECONDS of silence; no pong within half of that ends the connection (status 1).")
+    add("--binary", action="store_true", help="Send lines as binary messages; show incoming binary as hex.")
+    add("--hex", action="store_true",
+        help="Send lines as binary messages written in hex (spaces allowed); show incoming binary as hex.")
+    add("--json", action="store_true", help="Pretty-print messages that are JSON (on several lines).")
+    add("--raw", action="store_true",
+        help="Print text messages exactly as they came, newlines and control characters included. "
+        "At a terminal only the newlines are kept: other control characters stay escaped.")
+    add("--max-size", type=_size, default=None, metavar="BYTES",
+        help="Largest message accepted, 0 for no limit (default: 4194304, that is 4 MiB).")
+    add("--show-pings", action="store_true",
+        help="Show the pings and pongs that arrive (on stderr, unless at a terminal); pings are still answered.")
+    add("--no-compress", action="store_true", help="Do not offer permessage-deflate compression.")
+    add("-t", "--text", action="append", default=[], metavar="TEXT",
+        help="Message to send as soon as connected, before any input (repeatable, in order).")
+    add("--timestamps", action="store_true",
+        help="Start each message with the local time it arrived at (HH:MM:SS.mmm).")
+    add("--eof-wait", type=_positive, metavar="SECONDS",
+        help="Piped input: close SECONDS after it ends, printing what arrives meanwhile.")
     add("--timeout", type=_positive, default=10.0, metavar="SECONDS",
-        help="bound on the opening and the closing handshake (default: 10)")
-    add("-n", "--count", type=int, metavar="N", help="close after receiving N messages")
+        help="Bound on the opening and the closing handshake (default: 10).")
+    add("-n", "--count", type=int, metavar="N", help="Close after receiving N messages.")
     add("-q", "--close-on-eof", action="store_true",
-        help="piped input: close as soon as it ends (default: keep printing until the server closes or -n)")
-    add("--trace", action="store_true", help="log every frame to stderr")
-    add("--version", action="version", version=f"%(prog)s {__version__}")
+        help="Piped input: close as soon as it ends (default: keep printing until the server closes or -n).")
+    add("--trace", action="store_true", help="Log every frame to stderr.")
+    add("--version", action="version", version=f"%(prog)s {__version__}", help="Print the version and exit.")
     return parser
 
 
@@ -75,6 +105,29 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
     return value
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def _check_url(url: str) -> None:
+    """A URL connect() would refuse before any I/O is a bad argument (status 2)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise ValueError(f"bad URL {url!r}: {exc}") from None
+    if parts.scheme.lower() not in SCHEMES:
+        raise ValueError(f"bad URL {url!r}: the scheme must be ws, wss, http or https")
+    if not parts.hostname:
+        raise ValueError(f"bad URL {url!r}: no host")
 
 
 def connect_options(args: argparse.Namespace) -> Dict[str, Any]:
@@ -102,6 +155,12 @@ def connect_options(args: argparse.Namespace) -> Dict[str, Any]:
         options["ssl"] = ssl.create_default_context(cafile=args.ca_file)
     if args.ping is not None:
         options["heartbeat"] = args.ping
+    if getattr(args, "max_size", None) is not None:
+        options["max_msg_size"] = args.max_size
+    if getattr(args, "no_compress", False):
+        options["compress"] = 0
+    if getattr(args, "show_pings", False):
+        options["autoping"] = False  # the receiver answers them, then shows them
     return options
 
 
@@ -120,35 +179,71 @@ def format_message(msg: WSMessage, *, binary_hex: bool = False, pretty_json: boo
     return None
 
 
+def _timestamp() -> str:
+    now = time.time()
+    return time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+
+
+def _display(msg: WSMessage, *, binary_hex: bool, pretty_json: bool) -> Optional[List[str]]:
+    """format_message() as lines: one, unless the newlines are --json's own."""
+    if pretty_json and msg.type is WSMsgType.TEXT:
+        try:  # as format_message(): json.dumps escapes the newlines inside strings
+            return json.dumps(json.loads(msg.data), indent=2, ensure_ascii=False).split("\n")
+        except ValueError:
+            pass
+    text = format_message(msg, binary_hex=binary_hex)
+    return None if text is None else [text]
+
+
 # -- output -----------------------------------------------------------------------------
 
 
 class Output:
     """Where messages and notes go. Plain: messages to stdout, notes to stderr.
-    Terminal: both above the line being typed, control characters made visible."""
+    Terminal (interactive): both above the line being typed.
 
-    def __init__(self, stdout: TextIO, stderr: TextIO, terminal: bool) -> None:
+    A message is one line, its control characters escaped, unless ``raw``; and
+    whatever goes to a terminal (stdout a tty, interactive or not) has its
+    control characters escaped even with ``raw``: only its newlines stay."""
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, terminal: bool, *, raw: bool = False) -> None:
         self.stdout = stdout
         self.stderr = stderr
         self.terminal = terminal
+        self.raw = raw
+        self.stdout_tty = terminal or _isatty(stdout)
         self._lock = threading.Lock()
         self.broken = False
 
-    def message(self, text: str) -> None:
+    def message(self, lines: Sequence[str]) -> None:
+        """One message, as lines of display (several only for --json's pretty-printing)."""
+        if self.raw:
+            lines = [piece for line in lines for piece in line.split("\n")]
+            if not self.stdout_tty:
+                self._write(self.stdout, "\n".join(lines) + "\n")
+                return
+        lines = [_visible(line) for line in lines]
         if self.terminal:
-            self._above_input(f"< {line}" for line in text.split("\n"))
+            self._above_input(f"< {line}" for line in lines)
         else:
-            self._write(self.stdout, text + "\n")
+            self._write(self.stdout, "\n".join(lines) + "\n")
+
+    def note(self, text: str) -> None:
+        """Not a message (a ping, a pong): ``* `` above the input at a terminal, else on stderr."""
+        if self.terminal:
+            self._above_input([f"* {text}"])
+        else:
+            self._write(self.stderr, f"* {_visible(text)}\n")
 
     def final(self, text: str) -> None:
         """The last words on a terminal: they replace the prompt line."""
         if self.terminal:
             self._write(self.stdout, "\r\x1b[K" + _visible(text) + "\n")
 
-    def error(self, text: str) -> None:
+    def error(self, text: str, *, label: str = "error") -> None:
         if self.terminal:
             self._write(self.stdout, "\r\x1b[K")
-        self._write(self.stderr, f"{PROG}: error: {' '.join(text.split())}\n")
+        self._write(self.stderr, f"{PROG}: {label}: {_visible(' '.join(text.split()))}\n")
 
     def _above_input(self, lines: Iterable[str]) -> None:
         # Save the cursor, open a blank line above the input line, print there,
@@ -181,11 +276,16 @@ def _silence(stream: TextIO) -> None:
 
 
 def _visible(text: str) -> str:
-    """Control characters from the server must not drive the terminal."""
+    """Control characters from the server must not drive the terminal nor split a
+    message over lines: C0 and C1 controls (but tab) and the Unicode line and paragraph
+    separators are escaped as Python writes them (\\n, \\x1b, \\x9b, \\u2028)."""
     return "".join(
-        ch if ch == "\t" or unicodedata.category(ch) != "Cc" else ch.encode("unicode_escape").decode("ascii")
+        ch if ch == "\t" or unicodedata.category(ch) not in _ESCAPED else ch.encode("unicode_escape").decode("ascii")
         for ch in text
     )
+
+
+_ESCAPED = frozenset({"Cc", "Zl", "Zp"})
 
 
 def _wrap(text: str, width: int) -> List[str]:
@@ -235,10 +335,15 @@ class Session:
                     continue
                 if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED):
                     break
-                text = format_message(msg, binary_hex=self.args.binary, pretty_json=self.args.json)
-                if text is None:
+                if msg.type in (WSMsgType.PING, WSMsgType.PONG):
+                    self._control(msg)
                     continue
-                self.out.message(text)
+                lines = _display(msg, binary_hex=self.args.binary or self.args.hex, pretty_json=self.args.json)
+                if lines is None:
+                    continue
+                if self.args.timestamps:
+                    lines = [_timestamp() + " " + lines[0], *lines[1:]]
+                self.out.message(lines)
                 received += 1
                 if self.out.broken or (self.args.count is not None and received >= self.args.count):
                     self.close()
@@ -247,8 +352,25 @@ class Session:
             for callback in self._on_end:
                 callback()
 
+    def _control(self, msg: WSMessage) -> None:
+        if msg.type is WSMsgType.PING:
+            try:
+                self.ws.pong(msg.data)
+            except (ConnectionClosed, RuntimeError):
+                pass
+        stamp = _timestamp() + " " if self.args.timestamps else ""
+        self.out.note(f"{stamp}{msg.type.name.lower()} {bytes(msg.data)!r}")
+
     def send(self, line: Union[bytes, str]) -> None:
-        if self.args.binary:
+        if self.args.hex:
+            text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+            try:
+                data = bytes.fromhex(text)
+            except ValueError:
+                self.out.error(f"not sent, not hex: {text!r}", label="warning")
+                return
+            self.ws.send_bytes(data)
+        elif self.args.binary:
             self.ws.send_bytes(line.encode("utf-8") if isinstance(line, str) else line)
         else:
             self.ws.send_str(line if isinstance(line, str) else line.decode("utf-8", "replace"))
@@ -264,9 +386,8 @@ class Session:
 
     def status(self) -> int:
         """Exit status, after saying why it is not 0."""
-        if self.out.broken:
-            self.out.error("standard output was closed")
-            return EX_ERROR
+        if self.out.broken:  # as with `| head`: quiet, like a command killed by SIGPIPE
+            return EX_SIGPIPE
         exc = self.ws.exception()
         if exc is not None:
             self.out.error(f"{type(exc).__name__}: {exc}")
@@ -296,9 +417,17 @@ def _run_piped(session: Session, stdin_fd: int) -> None:
 
     threading.Thread(target=read_lines, name="syncws-cli-stdin", daemon=True).start()
     session.start()
+    eof_wait: Optional[float] = session.args.eof_wait
+    deadline: Optional[float] = None  # when --eof-wait closes
     try:
         while True:
-            kind, line = events.get()
+            try:
+                timeout = None if deadline is None else max(deadline - time.monotonic(), 0)
+                kind, line = events.get(timeout=timeout)
+            except queue.Empty:
+                session.close()
+                deadline = None
+                continue
             if kind == "end":
                 return
             if kind == "line" and line is not None:
@@ -308,6 +437,8 @@ def _run_piped(session: Session, stdin_fd: int) -> None:
                     pass  # the receiver reports the end
             elif kind == "eof" and session.args.close_on_eof:
                 session.close()
+            elif kind == "eof" and eof_wait is not None:
+                deadline = time.monotonic() + eof_wait
     except KeyboardInterrupt:
         session.close()
 
@@ -385,22 +516,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
     try:
+        _check_url(args.url)
         options = connect_options(args)
     except (ValueError, OSError) as exc:
         parser.error(str(exc))
     stdin, stdout, stderr = sys.stdin, sys.stdout, sys.stderr
     terminal = _isatty(stdin) and _isatty(stdout)
-    out = Output(stdout, stderr, terminal)
+    out = Output(stdout, stderr, terminal, raw=args.raw)
     if args.trace:
         enable_trace()
     try:
         ws = connect(args.url, **options)
     except KeyboardInterrupt:
-        return 130
+        return EX_SIGINT
     except Exception as exc:
         out.error(f"{type(exc).__name__}: {exc}")
         return EX_ERROR
     session = Session(ws, args, out)
+    for text in args.text:
+        try:
+            session.send(text)
+        except ConnectionClosed:
+            break  # the receiver reports the end
     if terminal:
         chosen = f" (subprotocol {ws.protocol})" if ws.protocol else ""
         out.final(f"Connected to {args.url}{chosen}. Ctrl-D or Ctrl-C to close.")
@@ -433,6 +570,9 @@ def run() -> NoReturn:
     try:
         status = main()
     except KeyboardInterrupt:  # a second Ctrl-C while closing
-        status = 130
+        status = EX_SIGINT
+    except BrokenPipeError:  # e.g. `syncws --help | head -1`
+        _silence(sys.stdout)
+        status = EX_SIGPIPE
     sys.exit(status)
 

@@ -113,7 +113,8 @@ def redact_head(head: bytes) -> List[str]:
         name, sep, _value = line.partition(":")
         if sep and name.strip().lower() in SECRET_HEADERS:
             line = f"{name}: {REDACTED}"
-        out.append(line)
+        # A server's header may carry control characters: never let them reach a terminal raw.
+        out.append("".join(c if c.isprintable() else repr(c)[1:-1] for c in line))
     return out
 
 

@@ -394,7 +394,8 @@ def test_a_ping_right_before_the_servers_close_still_ends_with_on_close(raw_serv
 
     for _ in range(5):
         rec = Recorder()
-        app = WebSocketApp(raw_server(script).url, on_ping=lambda app, data: rec.note("ping", data),
-                           on_close=rec.on_close, on_error=rec.on_error)
+        app = WebSocketApp(
+            raw_server(script).url, on_ping=rec.on_ping, on_close=rec.on_close, on_error=rec.on_error
+        )
         assert app.run_forever() is False
         assert rec.events == [("ping", b"last ping"), ("close", 1000, "bye")]

@@ -173,3 +173,15 @@ def test_handshake_errors_carry_no_credentials(raw_server: Any) -> None:
     assert err.request_info is not None and err.request_info.headers.get("X-Plain") == "shown"
     shown = " ".join([str(err), repr(err), repr(err.request_info), err.request_info.url])
     assert _leaks(shown) == [], shown
+
+
+def test_the_servers_header_bytes_reach_the_trace_escaped(trace: "ListHandler", raw_server: Any) -> None:
+    async def script(peer: Any) -> None:
+        await peer.handshake("X-Evil: \x1b]0;pwned\x07\x1b[41m\r\n")
+        await peer.read_close()
+        peer.writer.close()
+
+    with syncws.connect(raw_server(script).url, compress=0):
+        pass
+    text = "\n".join(trace.lines)
+    assert "< X-Evil: \\x1b]0;pwned\\x07\\x1b[41m" in text and "\x1b" not in text and "\x07" not in text

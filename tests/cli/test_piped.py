@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -163,6 +164,11 @@ def test_timeout_bounds_the_opening_handshake(raw_server: RawServerFactory) -> N
         (["--count", "0", "ws://h/"], "--count must be at least 1"),
         (["--ping", "-1", "ws://h/"], "must be > 0"),
         (["--timeout", "soon", "ws://h/"], "not a number"),
+        (["--max-size", "-1", "ws://h/"], "must be >= 0"),
+        (["ftp://127.0.0.1/"], "the scheme must be ws, wss, http or https"),
+        (["127.0.0.1:8080"], "the scheme must be ws, wss, http or https"),
+        (["ws:///path"], "no host"),
+        (["ws://h:port/"], "bad URL"),
         ([], "the following arguments are required: url"),
     ],
 )
@@ -237,15 +243,73 @@ def test_ctrl_c_closes_normally(ws_url: str) -> None:
     assert (proc.returncode, out, err) == (0, "", "")
 
 
-def test_closed_stdout_ends_the_session(push_server: PushServer) -> None:
+def test_closed_stdout_ends_the_session_quietly_with_141(push_server: PushServer) -> None:
+    """`syncws URL | head -1`: no message, no traceback, status 128 + SIGPIPE; a normal close."""
     proc = popen_cli(push_server.url)
     assert proc.stdout is not None and proc.stderr is not None
     push_server.push("first")
     assert proc.stdout.readline() == "first\n"
     proc.stdout.close()  # like `| head -n 1`
     push_server.push("second")
-    assert proc.wait(timeout=30) == 1
-    assert proc.stderr.read() == "syncws: error: standard output was closed\n"
+    assert proc.wait(timeout=30) == 141
+    assert proc.stderr.read() == ""
+    assert push_server.connections[0].close_code == 1000
+
+
+def test_a_message_is_one_line_with_control_characters_escaped(push_server: PushServer) -> None:
+    proc = popen_cli("-n", "2", push_server.url)
+    push_server.push("two\nlines\r\n\x1b]0;title\x07\x1b[31mred\x9b\u2028end\ttab \\ stays")
+    push_server.push("next")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, "")
+    assert out == "two\\nlines\\r\\n\\x1b]0;title\\x07\\x1b[31mred\\x9b\\u2028end\ttab \\ stays\nnext\n"
+
+
+def test_raw_flag_prints_messages_exactly(push_server: PushServer) -> None:
+    proc = popen_cli("--raw", "-n", "2", push_server.url)
+    push_server.push("two\nlines\x1b[31m\x07")
+    push_server.push("next")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "two\nlines\x1b[31m\x07\nnext\n", "")
+
+
+def test_json_flag_escapes_what_json_dumps_leaves_raw(push_server: PushServer) -> None:
+    proc = popen_cli("--json", "-n", "1", push_server.url)
+    push_server.push('{"k": "a\\nb\x9b\x7f"}')  # json.dumps(ensure_ascii=False) keeps C1 and DEL as they are
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, '{\n  "k": "a\\nb\\x9b\\x7f"\n}\n', "")
+
+
+def test_error_messages_escape_the_servers_control_characters(push_server: PushServer) -> None:
+    proc = popen_cli(push_server.url)
+    push_server.close(4000, "bye\x1b[2J")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (1, "")
+    assert err == "syncws: error: connection closed with code 4000 (bye\\x1b[2J)\n"
+
+
+def test_max_size_flag_lets_a_big_message_in(push_server: PushServer) -> None:
+    big = "x" * (5 * 2**20)
+    refused = popen_cli("-n", "1", push_server.url)
+    push_server.push(big)
+    out, err = refused.communicate(timeout=30)
+    assert (refused.returncode, out) == (1, "")
+    assert err.startswith("syncws: error: ") and "exceeds max_msg_size" in err and err.count("\n") == 1
+    for flags in (["--max-size", "0"], ["--max-size", str(6 * 2**20)]):
+        proc = popen_cli("-n", "1", *flags, push_server.url)
+        push_server.wait_for(connections=2 if flags[1] == "0" else 3)
+        push_server.push(big)
+        out, err = proc.communicate(timeout=30)
+        assert (proc.returncode, out == big + "\n", err) == (0, True, "")
+
+
+def test_every_help_string_is_a_whole_sentence() -> None:
+    parser = build_parser()
+    texts = {"description": parser.description, "epilog": parser.epilog}
+    texts.update({"/".join(action.option_strings) or action.dest: action.help for action in parser._actions})
+    unfinished = {name: text for name, text in texts.items() if not (text or "").rstrip().endswith(".")}
+    assert unfinished == {}
+    assert "no pong within half of that ends the connection (status 1)." in " ".join(run_cli("--help").stdout.split())
 
 
 def test_trace_flag_logs_frames(ws_url: str) -> None:
@@ -259,13 +323,13 @@ def test_flags_map_to_connect_options(tmp_path: Path, ca: trustme.CA) -> None:
     ca.cert_pem.write_to_path(str(pem))
     args = build_parser().parse_args(
         ["-H", "A: 1", "-s", "p", "--origin", "o", "--proxy", "http://127.0.0.1:3128", "--ca-file", str(pem),
-         "--ping", "5", "--timeout", "3", "ws://h/"]
+         "--ping", "5", "--timeout", "3", "--max-size", "0", "--no-compress", "ws://h/"]
     )
     options = connect_options(args)
     ssl_context = options.pop("ssl")
     assert options == {
         "timeout": 3.0, "headers": [("A", "1")], "protocols": ("p",), "origin": "o",
-        "proxy": "http://127.0.0.1:3128", "heartbeat": 5.0,
+        "proxy": "http://127.0.0.1:3128", "heartbeat": 5.0, "max_msg_size": 0, "compress": 0,
     }
     assert ssl_context.verify_mode.name == "CERT_REQUIRED"
     syncws.Options.from_kwargs({**options, "ssl": ssl_context})  # every key is a real option
@@ -284,3 +348,72 @@ def test_version_and_console_script() -> None:
     assert script.exists(), "pip install -e . puts the syncws script beside python"
     out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30, env=cli_env())
     assert out.stdout == f"syncws {syncws.__version__}\n"
+
+
+def test_text_flag_sends_before_the_input(push_server: PushServer) -> None:
+    proc = run_cli("-q", "-t", "first", "--text", "second", push_server.url, input="third\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    push_server.wait_for(received=3)
+    assert push_server.received == ["first", "second", "third"]
+
+
+@pytest.mark.parametrize(("flags", "offered"), [([], True), (["--no-compress"], False)])
+def test_no_compress_flag_offers_no_compression(ws_url: str, flags: List[str], offered: bool) -> None:
+    proc = run_cli("-n", "1", *flags, ws_url + "/info")
+    assert proc.returncode == 0, proc.stderr
+    headers = {k.lower(): v for k, v in json.loads(proc.stdout)["headers"]}
+    assert ("permessage-deflate" in headers.get("sec-websocket-extensions", "")) is offered
+
+
+def test_timestamps_flag_prefixes_each_message(ws_url: str) -> None:
+    proc = run_cli("--timestamps", "-n", "2", ws_url, input="one\ntwo\n")
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} one\n\d\d:\d\d:\d\d\.\d{3} two\n", proc.stdout), proc.stdout
+
+
+def test_eof_wait_flag_closes_after_the_input_ends(push_server: PushServer) -> None:
+    """Without it (or -q) the client would keep listening to this silent server."""
+    proc = run_cli("--eof-wait", "0.1", push_server.url, input="last words\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    push_server.wait_for(received=1)
+    assert push_server.received == ["last words"]
+    assert push_server.connections[0].close_code == 1000
+
+
+def test_show_pings_flag_answers_and_shows_pings_and_pongs(push_server: PushServer) -> None:
+    proc = popen_cli("--show-pings", "--ping", "0.05", push_server.url)
+    assert proc.stderr is not None
+    assert re.fullmatch(r"\* pong b'.*'\n", proc.stderr.readline())  # the answer to the client's heartbeat
+    push_server.wait_for(connections=1)
+
+    async def ping() -> None:
+        pong = await push_server.connections[0].ping(b"server ping")
+        await pong  # the client answered
+
+    push_server.loop.run(ping())
+    push_server.close(1000)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (0, "")
+    assert "* ping b'server ping'\n" in err
+    assert all(re.fullmatch(r"\* (ping b'server ping'|pong b'.*')", line) for line in err.splitlines()), err
+
+
+def test_hex_flag_sends_binary_written_in_hex(push_server: PushServer) -> None:
+    proc = popen_cli("--hex", "-n", "1", push_server.url)
+    assert proc.stdin is not None
+    proc.stdin.write("00ff 10\nnot hex\n68 69\n")
+    proc.stdin.flush()
+    push_server.wait_for(received=2)
+    push_server.push(b"\x00\xab")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "00ab\n", "syncws: warning: not sent, not hex: 'not hex'\n")
+    assert push_server.received == [b"\x00\xff\x10", b"hi"]
+
+
+def test_json_flag_keeps_its_own_newlines_even_for_json_already_pretty(push_server: PushServer) -> None:
+    pretty = '{\n  "k": 1\n}'
+    proc = popen_cli("--json", "-n", "2", push_server.url)
+    push_server.push(pretty)
+    push_server.push("not\njson")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, pretty + "\nnot\\njson\n", "")

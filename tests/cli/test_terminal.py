@@ -19,20 +19,25 @@ COLS, ROWS = 80, 24
 class Terminal:
     """``python -m syncws ARGS`` on a pty; everything it prints is fed to a screen."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, stdin_devnull: bool = False) -> None:
         self.screen = pyte.Screen(COLS, ROWS)
         self._stream = pyte.Stream(self.screen)
+        self.output = ""  # everything read from the pty, as it came
         env = cli_env()
         env["TERM"] = "xterm"
         env["INPUTRC"] = "/dev/null"  # no user readline settings
+        command, argv = sys.executable, ["-m", "syncws", *args]
+        if stdin_devnull:  # `syncws URL </dev/null`: a filter, but printing to the terminal
+            command, argv = "/bin/sh", ["-c", 'exec "$0" "$@" </dev/null', sys.executable, *argv]
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "syncws", *args], cwd=str(ROOT), env=env,
+            command, argv, cwd=str(ROOT), env=env,
             dimensions=(ROWS, COLS), encoding="utf-8", timeout=20,
         )
         self.child.logfile_read = self
 
     # pexpect's log: every byte read from the pty goes to the emulator
     def write(self, data: str) -> None:
+        self.output += data
         self._stream.feed(data)
 
     def flush(self) -> None:
@@ -103,18 +108,41 @@ def test_a_message_arriving_while_typing_does_not_garble_the_line(term: Terminal
     assert term.finish() == 0
 
 
-def test_long_and_multi_line_messages_go_above_the_input(term: Terminal, push_server: PushServer) -> None:
+def test_long_messages_wrap_above_the_input_and_stay_one_line(term: Terminal, push_server: PushServer) -> None:
     term.child.send("typing")
     term.expect("typing")
     long = "x" * 150
     push_server.push(long + "\nsecond line")
-    term.expect("second line")
-    lines = term.lines()
-    assert lines[-1] == "> typing" and term.cursor() == (8, "> typing")
-    assert "".join(lines[-4:-2]) == "< " + long  # wrapped in two rows, not overwriting the input line
-    assert lines[-2] == "< second line"
+    # one message, one line: wrapped in three rows, not overwriting the input line
+    term.wait_screen(lambda: "".join(term.lines()[-4:-1]) == "< " + long + "\\nsecond line")
+    assert term.lines()[-1] == "> typing" and term.cursor() == (8, "> typing")
     term.child.sendcontrol("c")
     assert term.finish() == 0
+
+
+def test_raw_flag_at_a_terminal_keeps_newlines_but_escapes_the_rest(push_server: PushServer) -> None:
+    term = Terminal("--raw", "--count", "1", push_server.url)
+    term.expect("> ")
+    push_server.push("first line\nsecond \x1b[2Jline\r")
+    assert term.finish() == 0
+    assert term.lines()[1:] == ["< first line", "< second \\x1b[2Jline\\r", "Connection closed."]
+
+
+@pytest.mark.parametrize("flags", [[], ["--raw"]])
+def test_filter_mode_printing_to_a_terminal_escapes_control_characters(
+    push_server: PushServer, flags: List[str]
+) -> None:
+    term = Terminal(*flags, push_server.url, stdin_devnull=True)
+    push_server.push("\x1b]0;pwned\x07\x1b[41mred\x9b2J")
+    term.expect("red")
+    push_server.push("one\nmessage")
+    term.expect("message")
+    push_server.close(1000)
+    assert term.finish() == 0
+    assert "\x1b" not in term.output and "\x07" not in term.output and "\x9b" not in term.output
+    assert term.screen.title == ""  # the server did not set the terminal's title
+    second = ["one\\nmessage"] if not flags else ["one", "message"]
+    assert term.lines() == ["\\x1b]0;pwned\\x07\\x1b[41mred\\x9b2J", *second]
 
 
 def test_control_characters_from_the_server_are_shown_not_obeyed(term: Terminal, push_server: PushServer) -> None:
