@@ -178,6 +178,7 @@ class ClientWebSocketResponse(ConnectionView):
         self._closed = False  # aiohttp's meaning: close() has run, or the connection is gone
         self._closing = False  # the server's close frame was returned (autoclose off), or close() began
         self._close_code: Optional[int] = None  # as the application has seen it (aiohttp's timing)
+        self._exception: Optional[BaseException] = None  # likewise
 
     @property
     def closed(self) -> bool:
@@ -193,10 +194,10 @@ class ClientWebSocketResponse(ConnectionView):
 
     def exception(self) -> Optional[BaseException]:
         """What broke the connection, as aiohttp reports it: a dropped connection, a missing
-        heartbeat pong, a close that timed out. None for a protocol violation: the ERROR
-        message carries that one."""
-        exc = self._proto.exception
-        return None if isinstance(exc, ProtocolError) else exc
+        heartbeat pong, a close that timed out; known once ``receive()`` has returned the
+        end or ``close()`` has run, like ``close_code``. None for a protocol violation: the
+        ERROR message carries that one."""
+        return self._exception
 
     @property
     def buffered_amount(self) -> int:
@@ -253,7 +254,7 @@ class ClientWebSocketResponse(ConnectionView):
         try:
             started = await self._proto.close(code, reason)
         finally:
-            self._close_code = self._proto.close_code
+            self._seen_end()
         return started and not already
 
     async def _finish(self) -> None:
@@ -263,7 +264,13 @@ class ClientWebSocketResponse(ConnectionView):
         try:
             await self._proto.close()
         finally:
-            self._close_code = self._proto.close_code
+            self._seen_end()
+
+    def _seen_end(self) -> None:
+        """The application has met the end: close_code and exception() show it from now on."""
+        proto = self._proto
+        self._close_code = proto.close_code
+        self._exception = None if isinstance(proto.exception, ProtocolError) else proto.exception
 
     # -- receiving ---------------------------------------------------------------
     async def receive(self, timeout: Optional[float] = None) -> WSMessage:
@@ -276,7 +283,7 @@ class ClientWebSocketResponse(ConnectionView):
         msg = await self._queue.get(timeout if timeout is not None else self._receive_timeout)
         kind = msg.type
         if kind > _DATA and kind is not WSMsgType.PING and kind is not WSMsgType.PONG:
-            self._close_code = self._proto.close_code  # the end, as the application sees it
+            self._seen_end()
         if kind is WSMsgType.CLOSE:
             self._closing = True
             if self._proto.autoclose:

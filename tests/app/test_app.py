@@ -35,6 +35,9 @@ class Recorder:
     def on_message(self, app: WebSocketApp, message: Any) -> None:
         self.note("message", message)
 
+    def on_ping(self, app: WebSocketApp, data: bytes) -> None:
+        self.note("ping", data)
+
     def on_error(self, app: WebSocketApp, error: BaseException) -> None:
         self.errors.append(error)
         self.note("error", type(error).__name__)
