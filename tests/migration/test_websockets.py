@@ -60,9 +60,11 @@ def test_header_with_a_line_break_is_refused(ws_url: str) -> None:
     try:
         theirs = theirs_seen(ws_url, additional_headers={"X-Client": "a\r\nX-Smuggled: yes"}).headers
     except websockets.InvalidHeaderValue:
-        pass  # websockets 17
+        pass  # websockets 17 refuses to send it
+    except websockets.exceptions.WebSocketException:
+        pass  # websockets 15 sent it as it is, and this (older) test server refused the request
     else:
-        assert theirs["x-smuggled"] == "yes"  # websockets 15
+        assert theirs["x-smuggled"] == "yes"  # websockets 15, against a server that took it
     with pytest.raises(syncws.InvalidHeader):
         syncws.connect(ws_url + "/info", headers={"X-Client": "a\r\nX-Smuggled: yes"})
     assert issubclass(syncws.InvalidHeader, ValueError)
