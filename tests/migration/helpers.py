@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests.servers import RawPeer, RawServer, ServerLoop
+from tests.cli.proxy import _pipe
+from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 
 class RecordingProxy:
@@ -71,20 +73,6 @@ class RecordingProxy:
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.close()
-
-
 class Seen:
     """What the /info route reports of the opening handshake request."""
 
@@ -129,3 +117,22 @@ def finished(server_loop: ServerLoop, server: RawServer) -> None:
         await asyncio.wait_for(server.done.wait(), 10)
 
     server_loop.run(wait())
+
+
+def ticking_server(seen: List[str], interval: float) -> Script:
+    """Sends a message every interval / 6 for 2.5 intervals, then goes quiet; notes whether
+    the client's first ping came during those messages or in the quiet after them."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        started = time.monotonic()
+        first = asyncio.ensure_future(peer.read_frame())
+        while time.monotonic() - started < 2.5 * interval and not first.done():
+            peer.send(frame(1, b"tick"))
+            await asyncio.wait({first}, timeout=interval / 6)  # the pace of the messages
+        during = first.done()
+        opcode, _, _ = await first
+        seen.append(f"{'ping' if opcode == 9 else opcode} {'during the messages' if during else 'after them'}")
+        peer.writer.transport.abort()
+
+    return script

@@ -23,7 +23,7 @@ import pytest
 
 import syncws
 from tests.migration.conftest import PROXY_CREDENTIALS
-from tests.migration.helpers import RecordingProxy, Seen, close_payload, finished, until_eof
+from tests.migration.helpers import RecordingProxy, Seen, close_payload, finished, ticking_server, until_eof
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -308,26 +308,10 @@ def test_ws_connect_heartbeat(raw_server: RawServerFactory, server_loop: ServerL
     assert theirs == ours == ("ERROR", "ServerTimeoutError", 1006, "ServerTimeoutError", ["ping", "eof"])
 
 
-def _heartbeat_during_traffic(seen_first: List[str], interval: float) -> Script:
-    async def script(peer: RawPeer) -> None:
-        await peer.handshake()
-        started = time.monotonic()
-        first = asyncio.ensure_future(peer.read_frame())
-        while time.monotonic() - started < 2.5 * interval and not first.done():
-            peer.send(frame(1, b"tick"))
-            await asyncio.wait({first}, timeout=interval / 6)  # the pace of the messages
-        during = first.done()
-        opcode, _, _ = await first
-        seen_first.append(f"{'ping' if opcode == 9 else opcode} {'during the messages' if during else 'after them'}")
-        peer.writer.transport.abort()
-
-    return script
-
-
 def test_ws_connect_heartbeat_after_silence(raw_server: RawServerFactory) -> None:
     """Both send the heartbeat ping only after ``heartbeat`` seconds without a message."""
     first: List[str] = []
-    url = raw_server(_heartbeat_during_traffic(first, 0.3)).url
+    url = raw_server(ticking_server(first, 0.3)).url
 
     def run(lib: ModuleType) -> None:
         async def main() -> None:

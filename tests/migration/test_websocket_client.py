@@ -5,7 +5,6 @@ says so (its "Differences that remain" list)."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import ssl
@@ -23,7 +22,15 @@ import syncws
 from syncws.aio.reconnect import backoff_delay
 from tests.connectivity.peers import ProxyProcess
 from tests.migration.conftest import PROXY_CREDENTIALS
-from tests.migration.helpers import RecordingProxy, Seen, close_payload, finished, parse_close, until_eof
+from tests.migration.helpers import (
+    RecordingProxy,
+    Seen,
+    close_payload,
+    finished,
+    parse_close,
+    ticking_server,
+    until_eof,
+)
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -753,29 +760,10 @@ def test_app_ping_timeout_must_be_below_ping_interval(unused_port: int) -> None:
         syncws.WebSocketApp(url).run_forever(ping_interval=1, ping_timeout=1)
 
 
-def _ticking_server(seen: List[str], interval: float) -> Script:
-    """Sends a message every interval / 6 for 2.5 intervals, then goes quiet; notes whether
-    the client's first ping came during those messages or in the quiet after them."""
-
-    async def script(peer: RawPeer) -> None:
-        await peer.handshake()
-        started = time.monotonic()
-        first = asyncio.ensure_future(peer.read_frame())
-        while time.monotonic() - started < 2.5 * interval and not first.done():
-            peer.send(frame(1, b"tick"))
-            await asyncio.wait({first}, timeout=interval / 6)  # the pace of the messages
-        during = first.done()
-        opcode, _, _ = await first
-        seen.append(f"{'ping' if opcode == 9 else opcode} {'during the messages' if during else 'after them'}")
-        peer.writer.transport.abort()
-
-    return script
-
-
 @pytest.mark.parametrize("library", list(APPS))
 def test_app_ping_after_silence_rather_than_on_a_clock(raw_server: RawServerFactory, library: str) -> None:
     seen: List[str] = []
-    app = APPS[library](raw_server(_ticking_server(seen, 0.3)).url)
+    app = APPS[library](raw_server(ticking_server(seen, 0.3)).url)
     app.run_forever(ping_interval=0.3, ping_timeout=0.2)
     expected = "during the messages" if library == "websocket-client" else "after them"
     assert seen == [f"ping {expected}"]

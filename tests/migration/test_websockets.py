@@ -5,7 +5,6 @@ the guide."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import ssl
 import time
@@ -16,7 +15,15 @@ import websockets
 from websockets.sync.client import connect
 
 import syncws
-from tests.migration.helpers import RecordingProxy, Seen, close_payload, finished, parse_close, until_eof
+from tests.migration.helpers import (
+    RecordingProxy,
+    Seen,
+    close_payload,
+    finished,
+    parse_close,
+    ticking_server,
+    until_eof,
+)
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -290,28 +297,9 @@ def test_keepalive_against_a_dead_server(raw_server: RawServerFactory, server_lo
     assert ours.value.code == 1006 and isinstance(ours.value.__cause__, syncws.ServerTimeoutError)
 
 
-def _ticking_server(seen: List[str], interval: float) -> Script:
-    """Sends a message every interval / 6 for 2.5 intervals, then goes quiet; notes whether
-    the client's first ping came during those messages or in the quiet after them."""
-
-    async def script(peer: RawPeer) -> None:
-        await peer.handshake()
-        started = time.monotonic()
-        first = asyncio.ensure_future(peer.read_frame())
-        while time.monotonic() - started < 2.5 * interval and not first.done():
-            peer.send(frame(1, b"tick"))
-            await asyncio.wait({first}, timeout=interval / 6)  # the pace of the messages
-        during = first.done()
-        opcode, _, _ = await first
-        seen.append(f"{'ping' if opcode == 9 else opcode} {'during the messages' if during else 'after them'}")
-        peer.writer.transport.abort()
-
-    return script
-
-
 def test_keepalive_pings_on_a_clock_heartbeat_after_silence(raw_server: RawServerFactory) -> None:
     seen: List[str] = []
-    url = raw_server(_ticking_server(seen, 0.3)).url
+    url = raw_server(ticking_server(seen, 0.3)).url
     with connect(url, ping_interval=0.3, ping_timeout=5) as ws, pytest.raises(websockets.ConnectionClosed):
         while True:
             ws.recv(timeout=5)
