@@ -13,7 +13,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from typing_extensions import Unpack
 
-from ..aio.blocking import interruptible
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import backoff_delay, is_permanent
 from ..log import client_logger
@@ -22,6 +21,7 @@ from ..protocol.errors import ConnectionClosed
 from ..protocol.headers import Headers
 from ..protocol.messages import WSMsgType
 from ..protocol.url import parse_url
+from .blocking import interruptible
 from .client import connect
 from .websocket import SyncWebSocket
 

@@ -15,9 +15,9 @@ import signal
 import threading
 from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
 
-from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
+from .blocking import wait_future
 from .registry import Registry
 
 __all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread"]

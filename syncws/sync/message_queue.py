@@ -13,10 +13,10 @@ import threading
 import time
 from typing import Callable, List, Optional
 
-from ..aio.blocking import interruptible
 from ..aio.errors import ReceiveTimeout
 from ..aio.message_queue import CLOSED_MESSAGE, DEFAULT_MAX_QUEUE, QueueBase
 from ..protocol.messages import WSMessage
+from .blocking import interruptible
 
 __all__ = ["ThreadMessageQueue"]
 
@@ -114,11 +114,6 @@ class ThreadMessageQueue(QueueBase):
             if registered:
                 with self._mutex:
                     self._receiving = False
-
-    def take_nowait(self) -> Optional[WSMessage]:
-        """The next message, CLOSED once closed and drained, else None (any thread)."""
-        with self._mutex:
-            return self._take()
 
     @property
     def closed(self) -> bool:

@@ -17,7 +17,6 @@ import socket
 import time
 from typing import Callable, List, NamedTuple, Optional, Type, Union
 
-from ..aio.blocking import SLICE, in_main_thread
 from ..aio.client import new_protocol, request_for, route_for
 from ..aio.connection import WebSocketProtocol
 from ..aio.connector import DIRECT
@@ -29,6 +28,7 @@ from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, new_key, validate_response
 from ..protocol.trace import trace_handshake
 from ..protocol.url import WSURL
+from .blocking import SLICE, in_main_thread
 from .writer import make_thread_writer
 
 __all__ = ["Opened", "hand_over", "open_here", "opens_here"]

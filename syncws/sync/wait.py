@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Iterable, List, Optional
 
-from ..aio.blocking import interruptible
+from .blocking import interruptible
 from .websocket import SyncWebSocket
 
 __all__ = ["wait"]

@@ -12,7 +12,6 @@ import json
 import warnings
 from typing import Any, Iterator, List, Optional, Union
 
-from ..aio.blocking import wait_future
 from ..aio.connection import WebSocketProtocol
 from ..aio.errors import ConnectionClosedError, PongTimeout, SendTimeout
 from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload, expect
@@ -22,6 +21,7 @@ from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from . import loop_thread
+from .blocking import wait_future
 from .loop_thread import LoopStopped, LoopThread
 from .message_queue import ThreadMessageQueue
 from .writer import ThreadWriter

@@ -19,8 +19,8 @@ import socket
 import threading
 from typing import Any, Callable, List, Optional
 
-from ..aio.blocking import interruptible
 from ..aio.writer import HIGH_WATER, WriterBase
+from .blocking import interruptible
 
 __all__ = ["ThreadWriter", "make_thread_writer"]
 

@@ -7,8 +7,7 @@ before the wait begins, or is delivered to another thread, stays pending
 until the wait ends, which may be never. So the main thread waits in
 slices of ``SLICE`` seconds, and a pending KeyboardInterrupt is raised at
 the next slice boundary. Other threads never run signal handlers; they
-wait in one piece. Lives here because the frame writer (shared by both
-faces) and the sync facade both block callers this way.
+wait in one piece. Only the blocking face blocks callers, so it lives here.
 """
 
 from __future__ import annotations
