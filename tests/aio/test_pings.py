@@ -10,6 +10,7 @@ import pytest
 
 import syncws
 from syncws.aio.pings import Pings
+from tests.reliability.support import wait_until
 from tests.servers import RawPeer
 
 pytestmark = pytest.mark.timeout(30)
@@ -57,10 +58,10 @@ def test_async_ping_awaits_its_pong(ws_url: str) -> None:
 
 
 def test_heartbeat_measures_latency(ws_url: str) -> None:
-    with syncws.connect(ws_url, heartbeat=0.2) as ws:
-        with pytest.raises(syncws.ReceiveTimeout):
-            ws.receive(timeout=1.0)  # the heartbeat pings go out and are answered meanwhile
-        assert ws.latency is not None
+    # A pong deadline of half a second: loose enough for a loaded machine.
+    with syncws.connect(ws_url, heartbeat=1.0) as ws:
+        wait_until(lambda: ws.latency is not None, what="a heartbeat's pong")
+        assert not ws.closed and ws.exception() is None
 
 
 def test_a_pong_that_never_comes(raw_server: Any) -> None:
