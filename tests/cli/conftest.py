@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from tests.cli.proxy import ConnectProxy
+from tests.proxy import ConnectProxy
 from tests.servers import ServerLoop
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ import trustme
 import syncws
 from syncws.cli import build_parser, connect_options
 from tests.cli.conftest import ROOT, PushServer, cli_env, run_cli
-from tests.cli.proxy import ConnectProxy
+from tests.proxy import ConnectProxy
 from tests.servers import RawPeer, RawServer, Script
 
 RawServerFactory = Callable[[Script], RawServer]

@@ -9,8 +9,8 @@ from typing import Any, Dict, Iterator
 import pytest
 import trustme
 
-from tests.cli.proxy import ConnectProxy
 from tests.docs.blocks import Servers
+from tests.proxy import ConnectProxy
 from tests.servers import ServerLoop
 
 # Filled by the tests, printed at the end of the run.

@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from tests.connectivity.peers import ProxyProcess, start_silent
-from tests.migration.helpers import RecordingProxy
+from tests.proxy import ConnectProxy as RecordingProxy
 from tests.servers import ServerLoop
 
 # "user:pw", as both libraries must send it to the proxy

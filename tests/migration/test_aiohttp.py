@@ -23,7 +23,8 @@ import pytest
 
 import syncws
 from tests.migration.conftest import PROXY_CREDENTIALS
-from tests.migration.helpers import RecordingProxy, Seen, close_payload, finished, ticking_server, until_eof
+from tests.migration.helpers import Seen, close_payload, finished, ticking_server, until_eof
+from tests.proxy import ConnectProxy as RecordingProxy
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)

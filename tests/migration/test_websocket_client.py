@@ -23,7 +23,6 @@ from syncws.aio.reconnect import backoff_delay
 from tests.connectivity.peers import ProxyProcess
 from tests.migration.conftest import PROXY_CREDENTIALS
 from tests.migration.helpers import (
-    RecordingProxy,
     Seen,
     close_payload,
     finished,
@@ -31,6 +30,7 @@ from tests.migration.helpers import (
     ticking_server,
     until_eof,
 )
+from tests.proxy import ConnectProxy as RecordingProxy
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)

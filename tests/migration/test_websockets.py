@@ -16,7 +16,6 @@ from websockets.sync.client import connect
 
 import syncws
 from tests.migration.helpers import (
-    RecordingProxy,
     Seen,
     close_payload,
     finished,
@@ -24,6 +23,7 @@ from tests.migration.helpers import (
     ticking_server,
     until_eof,
 )
+from tests.proxy import ConnectProxy as RecordingProxy
 from tests.servers import RawPeer, RawServer, Script, ServerLoop, frame
 
 pytestmark = pytest.mark.timeout(60)
