@@ -12,7 +12,7 @@ from ..protocol.deflate import DeflateParams
 from ..protocol.errors import ProtocolError
 from ..protocol.handshake import HandshakeResult, request_headers
 from ..protocol.headers import Headers
-from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
+from ..protocol.messages import JSONDecoder, WSMessage, WSMessageTypeError, WSMsgType
 from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
 from .errors import ConnectionClosedError
@@ -24,15 +24,6 @@ __all__ = ["ClientWebSocketResponse", "ConnectionView", "WSMessageTypeError", "J
 JSONEncoder = Callable[[Any], str]
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 _DATA = WSMsgType.BINARY  # TEXT and BINARY are the only types <= this
-
-
-class WSMessageTypeError(TypeError):
-    """receive_str/bytes/json got a message of another type; ``msg`` is that message,
-    taken off the queue and handed back here rather than lost."""
-
-    def __init__(self, text: str, msg: Optional[WSMessage] = None) -> None:
-        super().__init__(text)
-        self.msg = msg
 
 
 def check_str(data: object) -> str:
@@ -68,12 +59,6 @@ def control_payload(message: Union[bytes, str]) -> bytes:
     if isinstance(message, (bytes, bytearray, memoryview)):
         return bytes(message)
     raise TypeError(f"message must be bytes or str, not {type(message).__name__}")
-
-
-def expect(msg: WSMessage, kind: WSMsgType) -> Any:
-    if msg.type is not kind:
-        raise WSMessageTypeError(f"received message {msg.type.name} is not {kind.name}: {msg.data!r}"[:200], msg)
-    return msg.data
 
 
 class ConnectionView:
@@ -300,10 +285,10 @@ class ClientWebSocketResponse(ConnectionView):
         return msg
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
-        return expect(await self.receive(timeout), WSMsgType.TEXT)  # type: ignore[no-any-return]
+        return (await self.receive(timeout)).text
 
     async def receive_bytes(self, *, timeout: Optional[float] = None) -> bytes:
-        return expect(await self.receive(timeout), WSMsgType.BINARY)  # type: ignore[no-any-return]
+        return (await self.receive(timeout)).binary
 
     async def receive_json(self, *, loads: JSONDecoder = json.loads, timeout: Optional[float] = None) -> Any:
         return loads(await self.receive_str(timeout=timeout))

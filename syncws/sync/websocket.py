@@ -14,11 +14,11 @@ from typing import Any, Iterator, List, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
 from ..aio.errors import ConnectionClosedError, PongTimeout, SendTimeout
-from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload, expect
+from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.errors import ConnectionClosed, ConnectionClosedOK
 from ..protocol.handshake import HandshakeResult
-from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
+from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType, expect
 from ..protocol.writer import Payload
 from . import loop_thread
 from .blocking import wait_future

@@ -25,6 +25,10 @@ def blocking(flag: bool) -> None:
     assert_type(ws, syncws.SyncWebSocket)
     for msg in ws:
         assert_type(msg, syncws.WSMessage)
+        assert_type(msg.text, str)
+        assert_type(msg.binary, bytes)
+    assert_type(ws.receive(timeout=1).text, str)
+    count: int = ws.receive().text  # E
     for fresh in syncws.connect("ws://x/", reconnect=True, reconnect_initial=0.5):
         assert_type(fresh, syncws.SyncWebSocket)
     assert_type(syncws.connect("ws://x/", reconnect=flag), Union[syncws.SyncWebSocket, syncws.Reconnecting])
@@ -35,6 +39,10 @@ def blocking(flag: bool) -> None:
 async def coroutine() -> None:
     async with syncws.ws_connect("ws://x/", proxy="http://p:1") as a:
         assert_type(a, syncws.ClientWebSocketResponse)
+        assert_type((await a.receive()).text, str)
+        assert_type((await a.receive(timeout=1)).binary, bytes)
+        async for m in a:
+            assert_type(m.binary, bytes)
     assert_type(await syncws.ws_connect("ws://x/"), syncws.ClientWebSocketResponse)
     async for b in syncws.ws_connect("ws://x/", reconnect=True):
         assert_type(b, syncws.ClientWebSocketResponse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syncws.protocol import errors
-from syncws.protocol.messages import MsgType, WSMessage, WSMsgType
+from syncws.protocol.messages import MsgType, WSMessage, WSMessageTypeError, WSMsgType
 
 
 def test_wire_opcodes_keep_their_values() -> None:
@@ -30,6 +30,35 @@ def test_message_fields_tp_and_json() -> None:
     assert m.json(loads=lambda s: s.upper()) == '{"A": [1, 2]}'
     t, d, e = WSMessage(WSMsgType.CLOSE, 1000, "bye")
     assert (t, d, e) == (WSMsgType.CLOSE, 1000, "bye")
+
+
+def test_text_and_binary_are_data_of_their_kind() -> None:
+    assert WSMessage(WSMsgType.TEXT, "hi", "").text == "hi"
+    assert WSMessage(WSMsgType.BINARY, b"\x00", "").binary == b"\x00"
+
+
+@pytest.mark.parametrize(
+    ("msg", "accessor", "words"),
+    [
+        (WSMessage(WSMsgType.BINARY, b"raw", ""), "text", "BINARY is not TEXT: b'raw'"),
+        (WSMessage(WSMsgType.TEXT, "hi", ""), "binary", "TEXT is not BINARY: 'hi'"),
+        (WSMessage(WSMsgType.CLOSE, 1000, "bye"), "text", "CLOSE is not TEXT: 1000"),
+        (WSMessage(WSMsgType.PING, b"p", ""), "binary", "PING is not BINARY"),
+        (WSMessage(WSMsgType.CLOSED, None, None), "text", "CLOSED is not TEXT"),
+    ],
+)
+def test_reading_another_kind_raises_with_the_message(msg: WSMessage, accessor: str, words: str) -> None:
+    with pytest.raises(WSMessageTypeError, match=words) as raised:
+        getattr(msg, accessor)
+    assert raised.value.msg is msg
+    assert isinstance(raised.value, TypeError)
+
+
+def test_one_message_type_error_everywhere() -> None:
+    import syncws
+    from syncws.aio import response
+
+    assert syncws.WSMessageTypeError is response.WSMessageTypeError is WSMessageTypeError
 
 
 def test_error_hierarchy() -> None:
