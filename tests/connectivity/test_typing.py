@@ -33,6 +33,8 @@ def blocking(flag: bool) -> None:
         assert_type(fresh, syncws.SyncWebSocket)
     assert_type(syncws.connect("ws://x/", reconnect=flag), Union[syncws.SyncWebSocket, syncws.Reconnecting])
     syncws.connect("ws://x/", no_such_option=1)  # E
+    syncws.connect("ws://x/", timeout="3")  # E
+    syncws.connect("ws://x/", reconnect=True, timout=1)  # E
     syncws.connect("ws://x/", reconnect=True).send_str("x")  # E
 
 
@@ -52,6 +54,8 @@ async def coroutine() -> None:
     async for d in syncws.ws_connect("ws://x/"):  # E
         pass
     await syncws.ws_connect("ws://x/", reconnect=True)  # E
+    syncws.ws_connect("ws://x/", timout=1)  # E
+    syncws.ws_connect("ws://x/", heartbeat="3")  # E
 '''
 
 
