@@ -171,7 +171,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             conn.receive_eof()
         if not self.handshake.done():
             self.handshake.set_exception(
-                ClientConnectionError("connection closed during the opening handshake", cause=exc)
+                ClientConnectionError(
+                    f"connection to {self.url} {'closed' if exc is None else 'failed'} during the opening "
+                    f"handshake ({self.opening_stage()})" + (f": {exc}" if exc is not None else ""),
+                    cause=exc,
+                )
             )
             self.handshake.exception()  # an opening that already gave up (TLS pin, timeout) never reads it
         elif self.exception is None and conn is not None and conn.close_received is None:
@@ -239,6 +243,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.transport.abort()
             return
         self._opened(result, parser.rest)
+
+    def opening_stage(self) -> str:
+        """Where the opening handshake stands, for messages about one that failed or stalled."""
+        parser = self._parser
+        return parser.stage() if parser is not None else "the handshake response was complete"
 
     def adopt_upgraded(self, result: HandshakeResult, rest: bytes, sock: socket.socket) -> None:
         """Before ``connection_made``: the opening handshake was done on ``sock`` by
