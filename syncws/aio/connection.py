@@ -180,7 +180,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.handshake.exception()  # an opening that already gave up (TLS pin, timeout) never reads it
         elif self.exception is None and conn is not None and conn.close_received is None:
             err = ConnectionClosedError(
-                "connection lost without a close frame (1006)", WSCloseCode.ABNORMAL_CLOSURE
+                f"connection to {self.url} lost without a close frame (1006){_when(conn)}"
+                + (f": {exc}" if exc is not None else ""),
+                WSCloseCode.ABNORMAL_CLOSURE,
             )
             err.__cause__ = exc
             self.exception = err
@@ -439,7 +441,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     def close_timed_out(self) -> None:
         self.close_code = WSCloseCode.ABNORMAL_CLOSURE
-        self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
+        self.exception = CloseTimeout(f"no close frame from {self.url} within {self.close_timeout} s")
 
     # -- heartbeat ----------------------------------------------------------------
     def _start_heartbeat(self) -> None:
@@ -504,3 +506,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 timer.cancel()
         self._timer = self._heartbeat_timer = self._pong_timer = self._fail_timer = None
 
+
+def _when(conn: ClientConnection) -> str:
+    """What a lost connection interrupted, if anything."""
+    if conn.close_sent is not None:
+        return " during the closing handshake"
+    if conn.reader.mid_message:
+        return " in the middle of a message"
+    return ""
