@@ -181,4 +181,9 @@ def _after_open(conn: Conn, fault: Fault) -> BaseException:
     assert err is not None and conn.close_code == 1006
     if conn.api == "sync":
         assert msg.data is err
+        # what a blocking receive_bytes() raises at that end says as much
+        with pytest.raises(syncws.ConnectionClosedError) as ended:
+            conn.ws.receive_bytes(timeout=PATIENT)
+        assert ended.value.__cause__ is err
+        assert conn.url in str(ended.value) and PHASE_WORDS[(fault.phase, fault.fault)] in str(ended.value)
     return err
