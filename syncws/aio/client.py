@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Callable, Optional, Tuple, Type
+from typing import Callable, List, Optional, Tuple, Type
 
 from ..protocol.deflate import make_offer
 from ..protocol.errors import InvalidURL, WSServerHandshakeError
@@ -14,7 +14,7 @@ from ..protocol.headers import Headers
 from ..protocol.trace import trace_handshake
 from ..protocol.url import WSURL
 from .connection import WebSocketProtocol
-from .connector import DIRECT, Route, TCPConnector
+from .connector import DIRECT, Route, TCPConnector, opening_stage
 from .errors import OpenTimeout, RedirectError, TooManyRedirects
 from .hop import Hop, describe_request, first_hop, next_hop, redirect_location
 from .message_queue import MessageSink
@@ -119,10 +119,14 @@ async def open_websocket(
 
     async def attempt() -> Tuple[WebSocketProtocol, HandshakeResult]:
         protocol = new_protocol(loop, options, make_sink, key, protocol_class, make_writer)
+        protocol.url = hop.url.url  # for the messages of a connection lost from here on
+        stage[:] = ["connecting"]
         transport, sock = await connector.connect(
             hop.url, lambda: protocol, ssl=options.ssl, server_hostname=hop.server_hostname, route=route
         )
         protocol.raw_socket = sock
+        stage[:] = []
+        current[:] = [protocol]
         try:
             trace_handshake("send", request)
             transport.write(request)
@@ -138,6 +142,8 @@ async def open_websocket(
         return protocol, result
 
     redirects = 0
+    stage: List[str] = []  # the connector's step while there is no transport yet
+    current: List[WebSocketProtocol] = []  # the attempt's protocol, once it has a transport
 
     def follow(exc: WSServerHandshakeError) -> None:
         """Move on to where a redirect answer points, or raise."""
@@ -173,8 +179,12 @@ async def open_websocket(
                 follow(exc)
 
     deadline = options.open_deadline
+    token = opening_stage.set(stage)
     try:
         return await with_timeout(follow_redirects(), None if deadline is None else max(0.0, deadline - spent))
     except asyncio.TimeoutError:
         via = "" if route is DIRECT else f" via {route}"
-        raise OpenTimeout(f"opening {hop.url.url}{via} took longer than {deadline} s") from None
+        where = stage[0] if stage else current[0].opening_stage() if current else "connecting"
+        raise OpenTimeout(f"opening {hop.url.url}{via} took longer than {deadline} s ({where})") from None
+    finally:
+        opening_stage.reset(token)

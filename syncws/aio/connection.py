@@ -171,12 +171,18 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             conn.receive_eof()
         if not self.handshake.done():
             self.handshake.set_exception(
-                ClientConnectionError("connection closed during the opening handshake", cause=exc)
+                ClientConnectionError(
+                    f"connection to {self.url} {'closed' if exc is None else 'failed'} during the opening "
+                    f"handshake ({self.opening_stage()})" + (f": {exc}" if exc is not None else ""),
+                    cause=exc,
+                )
             )
             self.handshake.exception()  # an opening that already gave up (TLS pin, timeout) never reads it
         elif self.exception is None and conn is not None and conn.close_received is None:
             err = ConnectionClosedError(
-                "connection lost without a close frame (1006)", WSCloseCode.ABNORMAL_CLOSURE
+                f"connection to {self.url} lost without a close frame (1006){_when(conn)}"
+                + (f": {exc}" if exc is not None else ""),
+                WSCloseCode.ABNORMAL_CLOSURE,
             )
             err.__cause__ = exc
             self.exception = err
@@ -239,6 +245,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.transport.abort()
             return
         self._opened(result, parser.rest)
+
+    def opening_stage(self) -> str:
+        """Where the opening handshake stands, for messages about one that failed or stalled."""
+        parser = self._parser
+        return parser.stage() if parser is not None else "the handshake response was complete"
 
     def adopt_upgraded(self, result: HandshakeResult, rest: bytes, sock: socket.socket) -> None:
         """Before ``connection_made``: the opening handshake was done on ``sock`` by
@@ -430,7 +441,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     def close_timed_out(self) -> None:
         self.close_code = WSCloseCode.ABNORMAL_CLOSURE
-        self.exception = CloseTimeout(f"no close frame from the server within {self.close_timeout} s")
+        self.exception = CloseTimeout(f"no close frame from {self.url} within {self.close_timeout} s")
 
     # -- heartbeat ----------------------------------------------------------------
     def _start_heartbeat(self) -> None:
@@ -495,3 +506,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 timer.cancel()
         self._timer = self._heartbeat_timer = self._pong_timer = self._fail_timer = None
 
+
+def _when(conn: ClientConnection) -> str:
+    """What a lost connection interrupted, if anything."""
+    if conn.close_sent is not None:
+        return " during the closing handshake"
+    if conn.reader.mid_message:
+        return " in the middle of a message"
+    return ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -15,7 +16,7 @@ from .errors import ClientConnectionError
 from .proxy import ProxyURL, open_tunnel
 from .tls import ClientSSLError, SSLArg, resolve_ssl
 
-__all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "start_transport"]
+__all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "start_transport", "opening_stage"]
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 # The transport, and the raw socket when writes may bypass the loop (plain TCP only).
@@ -44,6 +45,17 @@ class Route:
 
 
 DIRECT = Route()
+
+# What an opening is waiting for, for OpenTimeout's message: open_websocket puts a list in
+# the context (a list, so that wait_for's task on Python < 3.11 shares it) and each step of
+# the connector writes its name there. Custom connectors need not.
+opening_stage: "ContextVar[Optional[List[str]]]" = ContextVar("syncws_opening_stage", default=None)
+
+
+def _at(stage: str) -> None:
+    holder = opening_stage.get()
+    if holder is not None:
+        holder[:] = [stage]
 
 
 class TCPConnector:
@@ -78,9 +90,15 @@ class TCPConnector:
         elif route.unix_socket is not None:
             sock = await open_unix_socket(route.unix_socket)
         elif route.proxy is not None:
-            sock = await open_tunnel(
-                route.proxy, url, self._open_socket, headers=route.proxy_headers, local_addr=self.local_addr
-            )
+            proxy = route.proxy
+
+            async def to_proxy(host: str, port: int) -> socket.socket:
+                sock = await self._open_socket(host, port)
+                _at(f"waiting for proxy {proxy} to answer CONNECT")
+                return sock
+
+            _at(f"opening a tunnel through proxy {proxy}")
+            sock = await open_tunnel(proxy, url, to_proxy, headers=route.proxy_headers, local_addr=self.local_addr)
         else:
             sock = await self._open_socket(url.host, url.port)
         return await start_transport(
@@ -88,6 +106,7 @@ class TCPConnector:
         )
 
     async def _open_socket(self, host: str, port: int) -> socket.socket:
+        _at(f"connecting to {_authority(host, port)}")
         loop = asyncio.get_running_loop()
         infos: Sequence[AddrInfo] = _literal_address(host, port, self.family)
         if not infos:
@@ -171,6 +190,8 @@ async def start_transport(
     context, pin = resolve_ssl(ssl_arg, url.secure)
     if sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if context is not None:
+        _at(f"in the TLS handshake with {_authority(url.host, url.port)}")
     try:
         transport, _ = await loop.create_connection(
             factory,
@@ -198,3 +219,7 @@ async def start_transport(
             transport.abort()
             raise
     return transport, (sock if context is None else None)
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

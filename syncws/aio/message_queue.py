@@ -57,6 +57,7 @@ class QueueBase:
         self._pause: Callable[[], None] = _nothing
         self._resume: Callable[[], None] = _nothing
         self._on_taken: Optional[Callable[[], None]] = None
+        self.source = "the server"  # named by ReceiveTimeout: the URL, once the connection is open
 
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
         """Called by the connection with the transport's pause/resume (loop thread)."""
@@ -184,7 +185,7 @@ class AsyncMessageQueue(QueueBase):
             if self._closed:
                 return CLOSED_MESSAGE
             getter = self._getter = self._loop.create_future()
-            timer = None if timeout is None else self._loop.call_later(timeout, _expire, getter, timeout)
+            timer = None if timeout is None else self._loop.call_later(timeout, self._expire, getter, timeout)
             try:
                 await getter
             finally:
@@ -193,7 +194,6 @@ class AsyncMessageQueue(QueueBase):
                     timer.cancel()
         return self._pop()
 
-
-def _expire(fut: "asyncio.Future[None]", timeout: float) -> None:
-    if not fut.done():
-        fut.set_exception(ReceiveTimeout(f"no message within {timeout} s"))
+    def _expire(self, fut: "asyncio.Future[None]", timeout: float) -> None:
+        if not fut.done():
+            fut.set_exception(ReceiveTimeout(f"no message from {self.source} within {timeout} s"))

@@ -15,6 +15,7 @@ from .._version import __version__
 from ..protocol.auth import BasicAuth
 from ..protocol.errors import InvalidHeader
 from ..protocol.headers import Headers, HeadersLike, check_header
+from ..protocol.trace import REDACTED, SECRET_HEADERS
 from .connector import TCPConnector
 from .message_queue import DEFAULT_MAX_QUEUE
 from .proxy import parse_proxy, require_socks
@@ -238,6 +239,13 @@ class Options:
         if len(chosen) > 1:
             raise ValueError(f"{' and '.join(chosen)} are alternatives; pass one")
 
+    def __repr__(self) -> str:
+        """The dataclass's, with credentials redacted (BasicAuth hides its own password)."""
+        shown = ", ".join(
+            f"{f.name}={_redacted(f.name, getattr(self, f.name))}" for f in dataclasses.fields(self) if f.repr
+        )
+        return f"{type(self).__name__}({shown})"
+
     @property
     def open_deadline(self) -> Optional[float]:
         return self.open_timeout if self.open_timeout is not None else self.timeout
@@ -249,6 +257,18 @@ class Options:
     @property
     def send_deadline(self) -> Optional[float]:
         return self.send_timeout if self.send_timeout is not None else self.timeout
+
+
+def _redacted(name: str, value: Any) -> str:
+    if value is None:
+        return "None"
+    if name == "proxy":  # without the URL's user:password
+        return repr(str(parse_proxy(value)))
+    if name == "cookies":
+        return repr(REDACTED)
+    if isinstance(value, Headers):  # headers, proxy_headers: secret values only
+        return repr(Headers([(k, REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in value.items()]))
+    return repr(value)
 
 
 _names: Dict[type, "frozenset[str]"] = {}

@@ -56,6 +56,7 @@ async def _open(
         return queue
 
     protocol, result = await open_websocket(url, options, make_queue, protocol_class=protocol_class)
+    queues[-1].source = protocol.url
     ws = response_class(protocol, queues[-1], result, receive_timeout=options.receive_timeout)
     return ws, protocol
 

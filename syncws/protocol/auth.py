@@ -20,3 +20,7 @@ class BasicAuth(NamedTuple):
             raise ValueError('a ":" is not allowed in a Basic auth login')
         raw = f"{self.login}:{self.password}".encode(self.encoding)
         return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def __repr__(self) -> str:
+        """Without the password: credentials end up in logs and tracebacks through reprs."""
+        return f"BasicAuth(login={self.login!r}, password='<redacted>', encoding={self.encoding!r})"

@@ -154,6 +154,12 @@ class ResponseParser:
         trace_handshake("recv", head)
         return _parse_head(head)
 
+    def stage(self) -> str:
+        """Where the answer stands, for messages about an opening that failed or stalled."""
+        if self._buf:
+            return f"in the middle of the handshake response, {len(self._buf)} bytes in"
+        return "waiting for the handshake response"
+
     def refused(self, error: WSServerHandshakeError) -> WSServerHandshakeError:
         """``error`` with the start of the answer's body, as far as it came with the head."""
         if not error.body:

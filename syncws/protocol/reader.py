@@ -90,6 +90,12 @@ class MessageReader:
         """True once a close frame or a violation ended the input."""
         return self.close_received or self.error is not None
 
+    @property
+    def mid_message(self) -> bool:
+        """Part of a frame or of a fragmented message has arrived, not yet the rest
+        (so that a lost connection can say it cut a message short)."""
+        return bool(self._leftover) or self._in_payload or self._msg_op != 0
+
     def feed(self, data: bytes) -> List[WSMessage]:
         """Parse ``data``; return the messages it completed, in order."""
         out: List[WSMessage] = []

@@ -78,6 +78,7 @@ def _open(
             here.append(open_here(target, opts))
         runner.run(opening(), what="connect()")
         protocol, result = opened[0]
+        queues[-1].source = protocol.url
         # No local name holds the SyncWebSocket: if an interrupt lands as this
         # returns, the traceback keeps this frame alive but not the connection,
         # whose last reference then goes at once and __del__ closes it.

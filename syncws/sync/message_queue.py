@@ -97,7 +97,7 @@ class ThreadMessageQueue(QueueBase):
                         self._receiving = True
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:
-                        raise ReceiveTimeout(f"no message within {timeout} s")
+                        raise ReceiveTimeout(f"no message from {self.source} within {timeout} s")
                     self._waiting = True
                 woken = False
                 try:

@@ -83,6 +83,8 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
     # The socket lives in a list popped as it is returned: no local name holds it then, so if
     # an interrupt lands at the return, the traceback does not keep it open (it closes at once).
     held: List[socket.socket] = []
+    parser = ResponseParser()
+    stage = f"connecting to {url.host}:{url.port}"
     try:
         try:
             held.append(socket.create_connection((url.host, url.port), timeout=remaining()))
@@ -93,10 +95,11 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
         sock = held[0]
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         trace_handshake("send", request)
+        stage = "sending the handshake request"
         sock.sendall(request)
-        parser = ResponseParser()
+        stage = ""  # from here on, the parser knows
         while True:
-            response = parser.feed(_read_answer(sock, remaining))
+            response = parser.feed(_read_answer(sock, remaining, url.url, parser))
             if response is not None:
                 break
         try:
@@ -110,17 +113,22 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
         del sock
         return Opened(held.pop(), result, parser.rest, hop, key, request)
     except socket.timeout:
-        raise OpenTimeout(f"opening {url.url} took longer than {deadline} s") from None
+        raise OpenTimeout(f"opening {url.url} took longer than {deadline} s ({stage or parser.stage()})") from None
     except (ConnectionError, OSError) as exc:
         if isinstance(exc, (ClientConnectionError, WSServerHandshakeError)):
             raise
-        raise ClientConnectionError(f"connection to {url.host}:{url.port} failed: {exc}", cause=exc) from exc
+        raise ClientConnectionError(
+            f"connection to {url.url} failed during the opening handshake ({stage or parser.stage()}): {exc}",
+            cause=exc,
+        ) from exc
     finally:
         if held:
             held[0].close()
 
 
-def _read_answer(sock: socket.socket, remaining: Callable[[], Optional[float]]) -> bytes:
+def _read_answer(
+    sock: socket.socket, remaining: Callable[[], Optional[float]], url: str, parser: ResponseParser
+) -> bytes:
     """The next bytes of the answer; in the main thread waits in slices (see aio/blocking.py)."""
     main = in_main_thread()
     while True:
@@ -131,7 +139,7 @@ def _read_answer(sock: socket.socket, remaining: Callable[[], Optional[float]]) 
         except socket.timeout:
             continue  # remaining() raises once the deadline has passed
         if not data:
-            raise ClientConnectionError("connection closed during the opening handshake")
+            raise ClientConnectionError(f"connection to {url} closed during the opening handshake ({parser.stage()})")
         return data
 
 

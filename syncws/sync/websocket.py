@@ -149,9 +149,11 @@ class SyncWebSocket(ConnectionView):
         """The end, as `websockets` and websocket-client report it to blocking callers."""
         code, reason = self.close_code, self.close_reason or ""
         cause = self.exception()
+        what = f"the connection to {self.url}"
         if cause is None and code in _NORMAL:
-            return ConnectionClosedOK(f"the connection closed (code {code}, reason {reason!r})", code, reason)
-        err = ConnectionClosedError(f"the connection ended (code {code}, reason {reason!r})", code, reason)
+            return ConnectionClosedOK(f"{what} closed (code {code}, reason {reason!r})", code, reason)
+        why = f": {cause}" if cause is not None else ""
+        err = ConnectionClosedError(f"{what} ended (code {code}, reason {reason!r}){why}", code, reason)
         err.__cause__ = cause
         return err
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, List
+from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 
 import syncws
 from syncws import log
 from syncws.log import PREVIEW_BYTES, format_frame, trace_frame
+from tests.apis import Client
+from tests.proxy import ConnectProxy
+from tests.servers import RawPeer, ServerLoop
 
 
 class ListHandler(logging.Handler):
@@ -185,3 +188,88 @@ def test_the_servers_header_bytes_reach_the_trace_escaped(trace: "ListHandler", 
         pass
     text = "\n".join(trace.lines)
     assert "< X-Evil: \\x1b]0;pwned\\x07\\x1b[41m" in text and "\x1b" not in text and "\x07" not in text
+
+
+# -- proxy credentials: proxy_auth= and the proxy URL's userinfo, through both APIs -------------
+PROXY_AUTH = syncws.BasicAuth("puser", "proxy-pw")
+URL_AUTH = syncws.BasicAuth("uuser", "url-pw")  # the same, as userinfo in the proxy URL
+PROXY_SECRETS = ("proxy-pw", PROXY_AUTH.encode().split()[1], "url-pw", URL_AUTH.encode().split()[1])
+PROXY_CREDENTIALS = {
+    "proxy_auth": lambda url: {"proxy": url, "proxy_auth": PROXY_AUTH},
+    "proxy_url": lambda url: {"proxy": url.replace("http://", "http://uuser:url-pw@")},
+}
+
+
+def _proxy_leaks(text: str) -> List[str]:
+    return [s for s in PROXY_SECRETS if s in text]
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, server_loop: ServerLoop) -> Iterator[Client]:
+    client = Client(request.param, server_loop)
+    yield client
+    client.cleanup()
+
+
+@pytest.fixture
+def start_proxy(server_loop: ServerLoop) -> Iterator[Callable[[Optional[str]], ConnectProxy]]:
+    started: List[ConnectProxy] = []
+
+    def start(authorization: Optional[str]) -> ConnectProxy:
+        started.append(ConnectProxy(authorization))
+        server_loop.run(started[-1].start())
+        return started[-1]
+
+    yield start
+    for proxy in started:
+        server_loop.run(proxy.stop())
+
+
+@pytest.mark.parametrize("given", sorted(PROXY_CREDENTIALS))
+def test_proxy_credentials_stay_out_of_traces_and_reprs(
+    trace: ListHandler, api: Client, start_proxy: Any, ws_url: str, given: str
+) -> None:
+    options = PROXY_CREDENTIALS[given](start_proxy(None).url)
+    with api.connect(ws_url, compress=0, **options) as conn:
+        conn.send_str("through")
+        assert conn.receive_str() == "through"
+        shown = [repr(conn.ws), str(conn.ws.url), repr(syncws.Options.from_kwargs(options))]
+    text = "\n".join(trace.lines + shown)
+    assert "< HTTP/1.1 200 Connection Established" in text  # the proxy's answer is traced
+    assert _proxy_leaks(text) == [], text
+
+
+@pytest.mark.parametrize("given", sorted(PROXY_CREDENTIALS))
+@pytest.mark.parametrize("refusal", ["407", "silent"])
+def test_proxy_refusals_carry_no_proxy_credentials(
+    trace: ListHandler, api: Client, start_proxy: Any, raw_server: Any, ws_url: str, given: str, refusal: str
+) -> None:
+    if refusal == "407":
+        proxy_url = start_proxy("Basic bm8tb25lOm5vLXBhc3M=").url  # wants other credentials
+    else:
+        async def never_answers(peer: RawPeer) -> None:
+            await peer.at_eof()
+
+        proxy_url = raw_server(never_answers).url.replace("ws://", "http://").rstrip("/")
+    err = api.connect_error(ws_url, open_timeout=0.5, **PROXY_CREDENTIALS[given](proxy_url))
+    if refusal == "407":
+        assert isinstance(err, syncws.ProxyError) and err.status == 407
+    else:
+        assert isinstance(err, syncws.OpenTimeout)
+    chain = [err, err.__cause__, err.__context__]
+    shown = [str(e) for e in chain if e is not None] + [repr(e) for e in chain if e is not None]
+    text = "\n".join(trace.lines + shown)
+    assert proxy_url.split("://")[1] in str(err)  # the proxy is named, without its credentials
+    assert _proxy_leaks(text) == [], text
+
+
+def test_options_repr_shows_no_credentials() -> None:
+    options = syncws.Options.from_kwargs({
+        **_secret_options(),
+        "proxy": "http://uuser:url-pw@127.0.0.1:3128",
+        "proxy_auth": PROXY_AUTH,
+        "proxy_headers": {"Proxy-Authorization": PROXY_AUTH.encode(), "X-Via": "shown"},
+    })
+    text = repr(options)
+    assert "X-Plain" in text and "X-Via" in text and "http://127.0.0.1:3128" in text and "login='puser'" in text
+    assert _leaks(text) + _proxy_leaks(text) == [], text

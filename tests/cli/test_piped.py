@@ -131,9 +131,11 @@ def test_lost_connection_exits_1(raw_server: RawServerFactory) -> None:
     async def script(peer: RawPeer) -> None:
         await peer.handshake()  # then drop TCP: no close frame
 
-    proc = run_cli(raw_server(script).url)
+    url = raw_server(script).url
+    proc = run_cli(url)
     assert proc.returncode == 1
-    assert proc.stderr == "syncws: error: ConnectionClosedError: connection lost without a close frame (1006)\n"
+    expected = f"connection to {url} lost without a close frame (1006)"
+    assert proc.stderr == f"syncws: error: ConnectionClosedError: {expected}\n"
 
 
 def test_ping_detects_a_dead_server(raw_server: RawServerFactory) -> None:

@@ -4,6 +4,7 @@ intact, cursor included."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Callable, Iterator, List, Tuple
 
@@ -181,3 +182,25 @@ def test_json_messages_are_pretty_printed_line_by_line(push_server: PushServer) 
     push_server.push('{"k": [1]}')
     assert term.finish() == 0
     assert term.lines()[1:] == ["< {", '<   "k": [', "<     1", "<   ]", "< }", "Connection closed."]
+
+
+def test_show_pings_at_a_terminal_shows_them_escaped_above_the_input(push_server: PushServer) -> None:
+    term = Terminal("--show-pings", push_server.url)
+    term.expect("> ")
+    term.child.send("abc")
+    term.expect("abc")
+    push_server.wait_for(connections=1)
+
+    async def ping_then_pong() -> None:
+        server = push_server.connections[0]
+        answered = await server.ping(b"\x1b[2Jping\x07")
+        await asyncio.wait_for(answered, 10)  # the client still answers the pings it shows
+        await server.pong(b"\x1b]0;pwned\x07")
+
+    push_server.loop.run(ping_then_pong())
+    term.wait_screen(lambda: any(line.startswith("* pong") for line in term.lines()))
+    assert term.lines()[1:] == ["* ping b'\\x1b[2Jping\\x07'", "* pong b'\\x1b]0;pwned\\x07'", "> abc"]
+    assert term.cursor() == (5, "> abc")  # the line being typed is intact
+    assert term.lines()[0].startswith("Connected to") and term.screen.title == ""  # shown, not obeyed
+    term.child.sendcontrol("c")
+    assert term.finish() == 0
