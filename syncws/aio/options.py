@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import socket
+import ssl
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypedDict
@@ -15,9 +16,10 @@ from .._version import __version__
 from ..protocol.auth import BasicAuth
 from ..protocol.errors import InvalidHeader
 from ..protocol.headers import Headers, HeadersLike, check_header
+from ..protocol.trace import REDACTED
 from .connector import TCPConnector
 from .message_queue import DEFAULT_MAX_QUEUE
-from .proxy import parse_proxy, require_socks
+from .proxy import parse_proxy, redact_proxy_url, require_socks
 from .tls import SSLArg
 from .writer import HIGH_WATER
 
@@ -63,6 +65,7 @@ class ConnectOptions(TypedDict, total=False):
     proxy: Union[str, bool, None]  # bool: syncws.connect() only (websockets' meanings)
     proxy_auth: Optional[BasicAuth]
     proxy_headers: Optional[HeadersLike]
+    proxy_ssl: SSLArg
     trust_env: bool
     unix_socket: Optional[PathLike]
     sock: Optional[socket.socket]
@@ -101,10 +104,14 @@ class Options:
     - user_agent: User-Agent header (also sent to a proxy on CONNECT); None sends none.
     - cookies: name -> value (or pairs), sent as one Cookie header.
     - params: name -> value (or pairs), added to the URL's query string.
-    - proxy: ``http://[user:pass@]host:port`` (HTTP CONNECT) or a socks4, socks4a,
-      socks5 or socks5h URL (needs ``syncws[socks]``). Used for every connection.
+    - proxy: ``http://[user:pass@]host:port`` (HTTP CONNECT), ``https://...``
+      (the same inside TLS to the proxy) or a socks4, socks4a, socks5 or socks5h
+      URL (needs ``syncws[socks]``). Used for every connection.
     - proxy_auth: credentials for the proxy; win over those in its URL.
     - proxy_headers: extra headers for the CONNECT request.
+    - proxy_ssl: TLS to an https:// proxy, checked apart from ``ssl``: None
+      (verify with certifi or SSL_CERT_FILE), an SSLContext, or False (no
+      verification: insecure). An error with an explicit non-https proxy.
     - trust_env: with no proxy=, take one from HTTPS_PROXY (wss) / HTTP_PROXY (ws)
       / ALL_PROXY unless NO_PROXY covers the host, as curl does.
     - unix_socket: connect to this Unix socket path instead of the URL's host.
@@ -140,6 +147,7 @@ class Options:
     proxy: Optional[str] = None
     proxy_auth: Optional[BasicAuth] = None
     proxy_headers: Optional[HeadersLike] = None
+    proxy_ssl: SSLArg = None
     trust_env: bool = True
     unix_socket: Optional[PathLike] = None
     sock: Optional[socket.socket] = None
@@ -149,6 +157,20 @@ class Options:
     # cookies and params as checked (name, value) pairs, for the request
     cookie_pairs: Tuple[Tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False, default=())
     param_pairs: Tuple[Tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False, default=())
+
+    def __repr__(self) -> str:
+        """Every option but the credentials: auth=, proxy_auth= and those in the proxy URL."""
+        shown = []
+        for item in dataclasses.fields(self):
+            if not item.repr:
+                continue
+            value = getattr(self, item.name)
+            if item.name in ("auth", "proxy_auth") and value is not None:
+                value = REDACTED
+            elif item.name == "proxy" and isinstance(value, str):
+                value = redact_proxy_url(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> "Options":
@@ -228,8 +250,16 @@ class Options:
     def _check_route(self) -> None:
         if not isinstance(self.trust_env, bool):
             raise TypeError("trust_env must be a bool")
-        if self.proxy is not None and parse_proxy(self.proxy).is_socks:
+        proxy = parse_proxy(self.proxy) if self.proxy is not None else None
+        if proxy is not None and proxy.is_socks:
             require_socks()  # say "install syncws[socks]" now rather than at connect time
+        if self.proxy_ssl is not None:
+            if not isinstance(self.proxy_ssl, (bool, ssl.SSLContext)):
+                raise TypeError(
+                    f"proxy_ssl must be None, True, False or an SSLContext, not {type(self.proxy_ssl).__name__}"
+                )
+            if proxy is not None and not proxy.is_tls:
+                raise ValueError(f"proxy_ssl is for https:// proxies; proxy {proxy} speaks no TLS")
         if self.sock is not None and not isinstance(self.sock, socket.socket):
             raise TypeError(f"sock must be a socket.socket, not {type(self.sock).__name__}")
         if self.unix_socket is not None:
