@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import trustme
@@ -24,7 +24,7 @@ import syncws
 from tests.apis import Client, header
 from tests.connectivity.peers import AppServer
 from tests.proxy import ConnectProxy
-from tests.servers import ServerLoop
+from tests.servers import RawPeer, RawServer, ServerLoop
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -44,25 +44,30 @@ def proxy_client_ssl(proxy_ca: trustme.CA) -> ssl.SSLContext:
     return ctx
 
 
-def _start_tls_proxy(server_loop: ServerLoop, proxy_ca: trustme.CA, authorization: "str | None") -> ConnectProxy:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    proxy_ca.issue_cert("127.0.0.1").configure_cert(ctx)
+def _start_tls_proxy(server_loop: ServerLoop, ctx: ssl.SSLContext, authorization: "str | None") -> ConnectProxy:
     proxy = ConnectProxy(authorization, ssl=ctx)
     server_loop.run(proxy.start())
     return proxy
 
 
 @pytest.fixture(scope="session")
-def tls_proxy(server_loop: ServerLoop, proxy_ca: trustme.CA) -> Iterator[ConnectProxy]:
-    proxy = _start_tls_proxy(server_loop, proxy_ca, None)
+def proxy_server_ssl(proxy_ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    proxy_ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def tls_proxy(server_loop: ServerLoop, proxy_server_ssl: ssl.SSLContext) -> Iterator[ConnectProxy]:
+    proxy = _start_tls_proxy(server_loop, proxy_server_ssl, None)
     yield proxy
     server_loop.run(proxy.stop())
 
 
 @pytest.fixture(scope="session")
-def tls_auth_proxy(server_loop: ServerLoop, proxy_ca: trustme.CA) -> Iterator[ConnectProxy]:
+def tls_auth_proxy(server_loop: ServerLoop, proxy_server_ssl: ssl.SSLContext) -> Iterator[ConnectProxy]:
     """Answers 407 to a CONNECT without CREDENTIALS."""
-    proxy = _start_tls_proxy(server_loop, proxy_ca, CREDENTIALS.encode())
+    proxy = _start_tls_proxy(server_loop, proxy_server_ssl, CREDENTIALS.encode())
     yield proxy
     server_loop.run(proxy.stop())
 
@@ -180,6 +185,47 @@ def test_https_proxy_that_cannot_reach_the_target(
     assert isinstance(err, syncws.ProxyError) and err.status == 502
 
 
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n", "sent data before the tunnel"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "malformed"),
+        (b"", "closed the connection without answering CONNECT"),
+    ],
+)
+def test_broken_https_proxy_answers(
+    api: Client, raw_server: Callable[..., RawServer], proxy_server_ssl: ssl.SSLContext,
+    proxy_client_ssl: ssl.SSLContext, app_url: str, answer: bytes, message: str,
+) -> None:
+    """Scripted TLS proxies: data ahead of the server's, garbage, a hang-up."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.reader.readuntil(b"\r\n\r\n")
+        peer.send(answer)
+        await peer.writer.drain()
+
+    proxy = raw_server(script, ssl=proxy_server_ssl)
+    url = f"https://127.0.0.1:{proxy.port}"
+    err = api.connect_error(app_url, proxy=url, proxy_ssl=proxy_client_ssl)
+    assert isinstance(err, syncws.ProxyError) and message in str(err) and url in str(err), repr(err)
+
+
+@pytest.mark.parametrize("speaks_tls", [False, True])
+def test_silent_https_proxy_times_out(
+    api: Client, raw_server: Callable[..., RawServer], proxy_server_ssl: ssl.SSLContext,
+    proxy_client_ssl: ssl.SSLContext, app_url: str, speaks_tls: bool,
+) -> None:
+    """A proxy that never finishes its TLS handshake, or never answers CONNECT: open_timeout."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.at_eof()
+
+    proxy = raw_server(script, ssl=proxy_server_ssl if speaks_tls else None)
+    err = api.connect_error(app_url, proxy=f"https://127.0.0.1:{proxy.port}", proxy_ssl=proxy_client_ssl,
+                            open_timeout=0.5)
+    assert isinstance(err, syncws.OpenTimeout) and f"via proxy https://127.0.0.1:{proxy.port}" in str(err)
+
+
 def _assert_proxy_tls_error(err: BaseException, proxy: ConnectProxy, reason: str) -> None:
     assert isinstance(err, syncws.ProxyError) and isinstance(err, syncws.ClientSSLError), repr(err)
     assert isinstance(err, ssl.SSLError) and err.status == 0
@@ -267,6 +313,27 @@ def test_https_proxy_url_parsing_and_repr() -> None:
     assert "s3cret" not in repr(options) and "proxy.example:8443" in repr(options)
 
 
+def test_async_api_on_uvloop(
+    tls_proxy: ConnectProxy, app_url: str, tls_app: AppServer,
+    proxy_client_ssl: ssl.SSLContext, client_ssl: ssl.SSLContext,
+) -> None:
+    """uvloop's TLS transport under both the ws:// tunnel and the TLS layer."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is a test extra on CPython/Unix")
+
+    async def main() -> None:
+        assert "uvloop" in type(asyncio.get_running_loop()).__module__
+        options = {"proxy": tls_proxy.url, "proxy_ssl": proxy_client_ssl, "ssl": client_ssl}
+        for url in (app_url, f"wss://localhost:{tls_app.port}/"):
+            async with syncws.ws_connect(url, **options) as ws:  # type: ignore[arg-type]
+                await ws.send_bytes(b"\x01" * 70_000)
+                assert await ws.receive_bytes(timeout=10) == b"\x01" * 70_000
+            assert ws.close_code == 1000 and ws.exception() is None
+
+    before = len(tls_proxy.tunnels)
+    uvloop.run(main())
+    assert len(tls_proxy.tunnels) == before + 2
+
+
 # -- from the environment --------------------------------------------------------
 
 
@@ -318,16 +385,25 @@ _SCENARIOS = textwrap.dedent(
         "ssl": ssl.create_default_context(cafile=server_ca),
     }
 
+    def broken(url):
+        # options whose TLS fails: the proxy's; for wss:// the server's too (inside the tunnel)
+        yield {"proxy_ssl": None}
+        if url.startswith("wss"):
+            yield {"ssl": None}
+
     async def async_round(url):
         async with syncws.ws_connect(url, **options) as ws:
             await ws.send_str("x")
             assert await ws.receive_str(timeout=10) == "x"
         async with syncws.ws_connect(url + "/close/1000", **options) as ws:
             assert (await ws.receive(timeout=10)).type is syncws.WSMsgType.CLOSE
-        try:
-            await syncws.ws_connect(url, **{**options, "proxy_ssl": None})
-        except syncws.ProxyError:
-            pass
+        for failing in broken(url):
+            try:
+                await syncws.ws_connect(url, **{**options, **failing})
+            except syncws.ClientSSLError:
+                pass
+            else:
+                raise AssertionError(failing)
 
     def sync_round(url):
         with syncws.connect(url, **options) as ws:
@@ -335,10 +411,13 @@ _SCENARIOS = textwrap.dedent(
             assert ws.receive_str(timeout=10) == "x"
         with syncws.connect(url + "/close/1000", **options) as ws:
             assert ws.receive(timeout=10).type is syncws.WSMsgType.CLOSE
-        try:
-            syncws.connect(url, **{**options, "proxy_ssl": None})
-        except syncws.ProxyError:
-            pass
+        for failing in broken(url):
+            try:
+                syncws.connect(url, **{**options, **failing})
+            except syncws.ClientSSLError:
+                pass
+            else:
+                raise AssertionError(failing)
 
     for url in (plain, secure):
         for round in range(2):
