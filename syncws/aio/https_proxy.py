@@ -54,7 +54,7 @@ async def open_via_https_proxy(
             raise ClientSSLError(
                 f"TLS handshake with {url.host}:{url.port} through proxy {proxy} failed: {exc}", cause=exc
             ) from exc
-        except ConnectionError as exc:
+        except OSError as exc:  # the tunnel closed or broke
             raise ClientConnectionError(
                 f"connection to {url.host}:{url.port} through proxy {proxy} failed during the TLS handshake: {exc!r}",
                 cause=exc,

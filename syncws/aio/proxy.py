@@ -196,7 +196,8 @@ async def open_tunnel(
     headers: Optional[Headers] = None,
     local_addr: Optional[Tuple[str, int]] = None,
 ) -> socket.socket:
-    """A socket whose bytes reach ``target`` through ``proxy``; TLS, if any, goes on top."""
+    """A socket whose bytes reach ``target`` through an http:// or SOCKS ``proxy``; TLS, if
+    any, goes on top. (An https:// proxy needs TLS under the tunnel: https_proxy.py.)"""
     if proxy.is_socks:
         return await _socks_tunnel(proxy, target, local_addr)
     try:

@@ -15,12 +15,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import pytest
 import trustme
 
 import syncws
+from syncws.aio.reconnect import is_permanent
 from tests.apis import Client, header
 from tests.connectivity.peers import AppServer
 from tests.proxy import ConnectProxy
@@ -44,7 +45,7 @@ def proxy_client_ssl(proxy_ca: trustme.CA) -> ssl.SSLContext:
     return ctx
 
 
-def _start_tls_proxy(server_loop: ServerLoop, ctx: ssl.SSLContext, authorization: "str | None") -> ConnectProxy:
+def _start_tls_proxy(server_loop: ServerLoop, ctx: ssl.SSLContext, authorization: Optional[str]) -> ConnectProxy:
     proxy = ConnectProxy(authorization, ssl=ctx)
     server_loop.run(proxy.start())
     return proxy
@@ -246,6 +247,7 @@ def test_untrusted_proxy_certificate(
     err = api.connect_error(url, proxy=tls_proxy.url, proxy_ssl=client_ssl)
     _assert_proxy_tls_error(err, tls_proxy, "certificate verify failed")
     assert tls_proxy.requests[before:] == [], "no CONNECT (nor credentials) to an unverified proxy"
+    assert is_permanent(err), "reconnect=True gives up: trying again fails the same way"
 
 
 def test_proxy_host_name_is_checked(
