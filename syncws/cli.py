@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("-s", "--subprotocol", action="append", default=[], metavar="NAME",
         help="Subprotocol to offer (repeatable, in order of preference).")
     add("--origin", help="Origin header.")
-    add("--proxy", metavar="URL", help="http://, socks5:// ... proxy (default: from HTTPS_PROXY / HTTP_PROXY).")
+    add("--proxy", metavar="URL", help="http(s)://, socks5:// ... proxy (default: from HTTPS_PROXY / HTTP_PROXY).")
     add("-k", "--insecure", action="store_true", help="Do not verify the server's TLS certificate.")
     add("--ca-file", metavar="PEM", help="Verify the server against these CA certificates.")
     add("--ping", type=_positive, metavar="SECONDS",

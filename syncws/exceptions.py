@@ -16,7 +16,7 @@ from .aio.errors import (
 )
 from .aio.reconnect import ReconnectWarning
 from .aio.response import WSMessageTypeError
-from .aio.tls import ClientSSLError, ServerFingerprintMismatch
+from .aio.tls import ClientSSLError, ProxySSLError, ServerFingerprintMismatch
 from .protocol.errors import (
     ClientError,
     ConnectionClosed,
@@ -44,6 +44,7 @@ __all__ = [
     "PongTimeout",
     "ProtocolError",
     "ProxyError",
+    "ProxySSLError",
     "ReceiveTimeout",
     "ReconnectWarning",
     "SendTimeout",

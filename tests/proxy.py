@@ -1,9 +1,10 @@
 """An HTTP CONNECT proxy on 127.0.0.1 for the tests: it records each request it was asked,
-and the tunnels it opened."""
+and the tunnels it opened; with ``ssl`` it speaks TLS itself (an https:// proxy)."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Dict, List, Optional, Tuple
 
 __all__ = ["ConnectProxy", "pipe"]
@@ -12,16 +13,18 @@ __all__ = ["ConnectProxy", "pipe"]
 class ConnectProxy:
     """An HTTP CONNECT proxy on 127.0.0.1 that writes down each request head; with
     ``authorization`` set it answers 407 to a CONNECT without that Proxy-Authorization.
-    Anything but CONNECT (a forward proxy's ``GET ws://...``) gets 405."""
+    Anything but CONNECT (a forward proxy's ``GET ws://...``) gets 405. With ``ssl``
+    (a server context) clients talk TLS to it, and ``url`` is https://."""
 
-    def __init__(self, authorization: Optional[str] = None) -> None:
+    def __init__(self, authorization: Optional[str] = None, ssl: Optional[ssl.SSLContext] = None) -> None:
         self.authorization = authorization
+        self.ssl = ssl
         self.requests: List[Tuple[str, str, Dict[str, str]]] = []  # (method, target, lower-case headers)
         self.port = 0
         self._server: Optional[asyncio.AbstractServer] = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -30,7 +33,7 @@ class ConnectProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl is not None else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def tunnels(self) -> List[str]:

@@ -229,10 +229,12 @@ def frame(
 
 
 class RawServer:
-    """Runs ``script(peer)`` for every connection; records failures for the test to raise."""
+    """Runs ``script(peer)`` for every connection; records failures for the test to raise.
+    With ``ssl`` (a server context) the peer talks TLS first."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, ssl: Optional[ssl.SSLContext] = None) -> None:
         self.script = script
+        self.ssl = ssl
         self.errors: List[BaseException] = []
         # Made by start(), on the server loop: on Python 3.9 asyncio.Event() binds the
         # current loop when made, and here (the test's thread) there may be none.
@@ -242,7 +244,7 @@ class RawServer:
 
     async def start(self) -> None:
         self.done = asyncio.Event()
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

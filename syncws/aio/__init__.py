@@ -19,7 +19,7 @@ from .options import DEFAULT_USER_AGENT, ConnectOptions, Options
 from .reconnect import AsyncReconnecting
 from .response import ClientWebSocketResponse, WSMessageTypeError
 from .session import ClientSession, ws_connect
-from .tls import ClientSSLError, Fingerprint, ServerFingerprintMismatch
+from .tls import ClientSSLError, Fingerprint, ProxySSLError, ServerFingerprintMismatch
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -36,6 +36,7 @@ __all__ = [
     "PongTimeout",
     "Options",
     "ProxyError",
+    "ProxySSLError",
     "ReceiveTimeout",
     "SendTimeout",
     "RedirectError",

@@ -53,7 +53,7 @@ def route_for(url: WSURL, options: Options) -> Route:
         headers.add("User-Agent", options.user_agent)
     if options.proxy_headers is not None:
         headers.extend(options.proxy_headers)
-    return Route(proxy=proxy, proxy_headers=headers)
+    return Route(proxy=proxy, proxy_headers=headers, proxy_ssl=options.proxy_ssl)
 
 
 def request_for(hop: Hop, key: str, options: Options) -> bytes:

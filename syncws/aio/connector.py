@@ -7,14 +7,15 @@ import asyncio
 import socket
 import ssl
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..protocol.headers import Headers
 from ..protocol.url import WSURL
 from .errors import ClientConnectionError
+from .https_proxy import open_via_https_proxy
 from .proxy import ProxyURL, open_tunnel
-from .tls import ClientSSLError, SSLArg, resolve_ssl
+from .tls import ClientSSLError, SSLArg, check_pin, resolve_ssl
 
 __all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "start_transport", "opening_stage"]
 
@@ -27,12 +28,14 @@ Connection = Tuple[asyncio.Transport, Optional[socket.socket]]
 class Route:
     """Where the bytes go; all None is TCP straight to the URL's host and port.
 
-    ``proxy_headers`` go on a proxy's CONNECT request. The URL's host still
-    names the server for ``Host`` and TLS on every route.
+    ``proxy_headers`` go on a proxy's CONNECT request, ``proxy_ssl`` sets up
+    TLS to an https:// proxy. The URL's host still names the server for
+    ``Host`` and TLS on every route.
     """
 
     proxy: Optional[ProxyURL] = None
-    proxy_headers: Optional[Headers] = None
+    proxy_headers: Optional[Headers] = field(default=None, repr=False)  # may hold Proxy-Authorization
+    proxy_ssl: SSLArg = None
     unix_socket: Optional[str] = None
     sock: Optional[socket.socket] = None
 
@@ -85,6 +88,13 @@ class TCPConnector:
         server_hostname: Optional[str] = None,
         route: Route = DIRECT,
     ) -> Connection:
+        ssl = ssl if ssl is not None else self.ssl
+        if route.proxy is not None and route.proxy.is_tls:
+            transport = await open_via_https_proxy(
+                route.proxy, url, factory, self._open_socket, proxy_ssl=route.proxy_ssl,
+                headers=route.proxy_headers, ssl_arg=ssl, server_hostname=server_hostname,
+            )
+            return transport, None  # TLS to the proxy at least: no writes past the transport
         if route.sock is not None:
             sock = adopt_socket(route.sock)
         elif route.unix_socket is not None:
@@ -101,9 +111,7 @@ class TCPConnector:
             sock = await open_tunnel(proxy, url, to_proxy, headers=route.proxy_headers, local_addr=self.local_addr)
         else:
             sock = await self._open_socket(url.host, url.port)
-        return await start_transport(
-            sock, factory, url, ssl if ssl is not None else self.ssl, server_hostname
-        )
+        return await start_transport(sock, factory, url, ssl, server_hostname)
 
     async def _open_socket(self, host: str, port: int) -> socket.socket:
         _at(f"connecting to {_authority(host, port)}")
@@ -211,13 +219,7 @@ async def start_transport(
         sock.close()
         raise
     # No isinstance check on the transport: uvloop's are not asyncio.Transport subclasses.
-    if pin is not None:
-        ssl_object = transport.get_extra_info("ssl_object")
-        try:
-            pin.check(ssl_object.getpeercert(binary_form=True) if ssl_object else None)
-        except BaseException:
-            transport.abort()
-            raise
+    check_pin(transport, pin)
     return transport, (sock if context is None else None)
 
 

@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import socket
+import ssl
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypedDict
@@ -18,7 +19,7 @@ from ..protocol.headers import Headers, HeadersLike, check_header
 from ..protocol.trace import REDACTED, SECRET_HEADERS
 from .connector import TCPConnector
 from .message_queue import DEFAULT_MAX_QUEUE
-from .proxy import parse_proxy, require_socks
+from .proxy import parse_proxy, redact_proxy_url, require_socks
 from .tls import SSLArg
 from .writer import HIGH_WATER
 
@@ -64,6 +65,7 @@ class ConnectOptions(TypedDict, total=False):
     proxy: Union[str, bool, None]  # bool: syncws.connect() only (websockets' meanings)
     proxy_auth: Optional[BasicAuth]
     proxy_headers: Optional[HeadersLike]
+    proxy_ssl: SSLArg
     trust_env: bool
     unix_socket: Optional[PathLike]
     sock: Optional[socket.socket]
@@ -102,10 +104,14 @@ class Options:
     - user_agent: User-Agent header (also sent to a proxy on CONNECT); None sends none.
     - cookies: name -> value (or pairs), sent as one Cookie header.
     - params: name -> value (or pairs), added to the URL's query string.
-    - proxy: ``http://[user:pass@]host:port`` (HTTP CONNECT) or a socks4, socks4a,
-      socks5 or socks5h URL (needs ``syncws[socks]``). Used for every connection.
+    - proxy: ``http://[user:pass@]host:port`` (HTTP CONNECT), ``https://...``
+      (the same inside TLS to the proxy) or a socks4, socks4a, socks5 or socks5h
+      URL (needs ``syncws[socks]``). Used for every connection.
     - proxy_auth: credentials for the proxy; win over those in its URL.
     - proxy_headers: extra headers for the CONNECT request.
+    - proxy_ssl: TLS to an https:// proxy, checked apart from ``ssl``: None
+      (verify with certifi or SSL_CERT_FILE), an SSLContext, or False (no
+      verification: insecure). An error with an explicit non-https proxy.
     - trust_env: with no proxy=, take one from HTTPS_PROXY (wss) / HTTP_PROXY (ws)
       / ALL_PROXY unless NO_PROXY covers the host, as curl does.
     - unix_socket: connect to this Unix socket path instead of the URL's host.
@@ -141,6 +147,7 @@ class Options:
     proxy: Optional[str] = None
     proxy_auth: Optional[BasicAuth] = None
     proxy_headers: Optional[HeadersLike] = None
+    proxy_ssl: SSLArg = None
     trust_env: bool = True
     unix_socket: Optional[PathLike] = None
     sock: Optional[socket.socket] = None
@@ -229,8 +236,16 @@ class Options:
     def _check_route(self) -> None:
         if not isinstance(self.trust_env, bool):
             raise TypeError("trust_env must be a bool")
-        if self.proxy is not None and parse_proxy(self.proxy).is_socks:
+        proxy = parse_proxy(self.proxy) if self.proxy is not None else None
+        if proxy is not None and proxy.is_socks:
             require_socks()  # say "install syncws[socks]" now rather than at connect time
+        if self.proxy_ssl is not None:
+            if not isinstance(self.proxy_ssl, (bool, ssl.SSLContext)):
+                raise TypeError(
+                    f"proxy_ssl must be None, True, False or an SSLContext, not {type(self.proxy_ssl).__name__}"
+                )
+            if proxy is not None and not proxy.is_tls:
+                raise ValueError(f"proxy_ssl is for https:// proxies; proxy {proxy} speaks no TLS")
         if self.sock is not None and not isinstance(self.sock, socket.socket):
             raise TypeError(f"sock must be a socket.socket, not {type(self.sock).__name__}")
         if self.unix_socket is not None:
@@ -262,8 +277,8 @@ class Options:
 def _redacted(name: str, value: Any) -> str:
     if value is None:
         return "None"
-    if name == "proxy":  # without the URL's user:password
-        return repr(str(parse_proxy(value)))
+    if name == "proxy" and isinstance(value, str):  # without the URL's user:password
+        return repr(redact_proxy_url(value))
     if name == "cookies":
         return repr(REDACTED)
     if isinstance(value, Headers):  # headers, proxy_headers: secret values only

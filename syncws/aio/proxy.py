@@ -1,5 +1,6 @@
 """Proxies: which one to use (given, or from the environment minus NO_PROXY) and the tunnel
-through it, HTTP CONNECT here, SOCKS through the optional python-socks package."""
+through it: HTTP CONNECT here (on a socket; over TLS to an https:// proxy in
+https_proxy.py), SOCKS through the optional python-socks package."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import ipaddress
 import os
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
@@ -16,12 +17,15 @@ from ..protocol.auth import BasicAuth
 from ..protocol.errors import InvalidURL, WSServerHandshakeError
 from ..protocol.handshake import ResponseParser
 from ..protocol.headers import Headers, check_header
+from ..protocol.trace import REDACTED
 from ..protocol.url import WSURL
 from .errors import ProxyError
 
 __all__ = [
     "ProxyURL",
+    "ConnectExchange",
     "parse_proxy",
+    "redact_proxy_url",
     "proxy_from_env",
     "bypass_proxy",
     "open_tunnel",
@@ -31,7 +35,7 @@ __all__ = [
 
 # SOCKS scheme -> whether the proxy resolves the host name (curl's meaning of the names).
 _SOCKS = {"socks4": False, "socks4a": True, "socks5": False, "socks5h": True}
-_DEFAULT_PORTS = {"http": 80, **{scheme: 1080 for scheme in _SOCKS}}
+_DEFAULT_PORTS = {"http": 80, "https": 443, **{scheme: 1080 for scheme in _SOCKS}}
 SOCKS_INSTALL_HINT = "SOCKS proxies need the optional python-socks package: pip install 'syncws[socks]'"
 # python-socks applies its own 60 s limit when given none; the open deadline is ours to enforce.
 _NO_SOCKS_LIMIT = 365 * 86400.0
@@ -41,14 +45,19 @@ OpenSocket = Callable[[str, int], Awaitable[socket.socket]]
 
 @dataclass(frozen=True)
 class ProxyURL:
-    scheme: str  # http, socks4, socks4a, socks5 or socks5h
+    scheme: str  # http, https, socks4, socks4a, socks5 or socks5h
     host: str
     port: int
-    auth: Optional[BasicAuth] = None
+    auth: Optional[BasicAuth] = field(default=None, repr=False)  # never in a repr or a message
 
     @property
     def is_socks(self) -> bool:
         return self.scheme in _SOCKS
+
+    @property
+    def is_tls(self) -> bool:
+        """TLS to the proxy itself (https://), under the tunnel's own TLS for wss://."""
+        return self.scheme == "https"
 
     def __str__(self) -> str:
         """For messages: never the credentials."""
@@ -60,7 +69,7 @@ def _authority(host: str, port: int) -> str:
 
 
 def parse_proxy(url: str) -> ProxyURL:
-    """``http://[user:pass@]host[:port]`` or a SOCKS URL; a bare ``host:port`` means http (as in curl)."""
+    """``http(s)://[user:pass@]host[:port]`` or a SOCKS URL; a bare ``host:port`` means http (as in curl)."""
     if not isinstance(url, str):
         raise TypeError(f"proxy must be a str URL, not {type(url).__name__}")
     if any(ord(c) < 0x21 or c == "\x7f" for c in url):
@@ -72,19 +81,26 @@ def parse_proxy(url: str) -> ProxyURL:
     except ValueError as exc:
         raise InvalidURL(f"invalid proxy URL {url!r}: {exc}") from None
     scheme = parts.scheme.lower()
-    if scheme == "https":
-        raise InvalidURL(
-            f"proxy {url!r}: TLS to the proxy itself (https://) is not supported; use an http:// proxy "
-            "(wss:// still gets end-to-end TLS through its tunnel)"
-        )
     if scheme not in _DEFAULT_PORTS:
-        raise InvalidURL(f"proxy {url!r}: the scheme must be http, socks4, socks4a, socks5 or socks5h")
+        raise InvalidURL(f"proxy {url!r}: the scheme must be http, https, socks4, socks4a, socks5 or socks5h")
     if not parts.hostname:
         raise InvalidURL(f"proxy {url!r} has no host")
     auth = None
     if parts.username is not None:
         auth = BasicAuth(unquote(parts.username), unquote(parts.password or ""))
     return ProxyURL(scheme, parts.hostname, port or _DEFAULT_PORTS[scheme], auth)
+
+
+def redact_proxy_url(url: str) -> str:
+    """``url`` with the credentials in it, if any, replaced: for reprs and messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    netloc, slash, path = rest.partition("/")
+    _, at, hostport = netloc.rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}{sep}{REDACTED}@{hostport}{slash}{path}"
 
 
 # -- the environment ---------------------------------------------------------------
@@ -180,7 +196,8 @@ async def open_tunnel(
     headers: Optional[Headers] = None,
     local_addr: Optional[Tuple[str, int]] = None,
 ) -> socket.socket:
-    """A socket whose bytes reach ``target`` through ``proxy``; TLS, if any, goes on top."""
+    """A socket whose bytes reach ``target`` through an http:// or SOCKS ``proxy``; TLS, if
+    any, goes on top. (An https:// proxy needs TLS under the tunnel: https_proxy.py.)"""
     if proxy.is_socks:
         return await _socks_tunnel(proxy, target, local_addr)
     try:
@@ -196,40 +213,62 @@ async def open_tunnel(
 
 
 async def _http_connect(sock: socket.socket, proxy: ProxyURL, target: WSURL, headers: Optional[Headers]) -> None:
-    """Ask for the tunnel with HTTP CONNECT (RFC 9110 §9.3.6); any 2xx opens it."""
     loop = asyncio.get_running_loop()
-    authority = _authority(target.host, target.port)
-    lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
-    extra = headers or Headers()
-    if proxy.auth is not None and "Proxy-Authorization" not in extra:
-        lines.append(f"Proxy-Authorization: {proxy.auth.encode()}")
-    for name, value in extra.items():
-        check_header(name, value)
-        lines.append(f"{name}: {value}")
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    parser = ResponseParser()
+    exchange = ConnectExchange(proxy, target, headers)
     try:
-        await loop.sock_sendall(sock, request)
-        while True:
-            data = await loop.sock_recv(sock, 65536)
-            if not data:
-                raise ProxyError(f"proxy {proxy} closed the connection without answering CONNECT {authority}")
-            response = parser.feed(data)
-            if response is not None:
-                break
-    except WSServerHandshakeError as exc:
-        raise ProxyError(f"proxy {proxy} sent a malformed answer to CONNECT: {exc.message}") from None
+        await loop.sock_sendall(sock, exchange.request)
+        while not exchange.feed(await loop.sock_recv(sock, 65536)):
+            pass
     except ProxyError:
         raise
     except OSError as exc:
-        raise ProxyError(f"proxy {proxy} failed during CONNECT {authority}: {exc}", cause=exc) from exc
-    if not 200 <= response.status < 300:
-        raise ProxyError(
-            f"proxy {proxy} refused CONNECT {authority}: {response.status} {response.reason}".rstrip(),
-            status=response.status,
-        )
-    if parser.rest:
-        raise ProxyError(f"proxy {proxy} sent data before the tunnel was used", status=response.status)
+        raise exchange.failed(exc) from exc
+
+
+class ConnectExchange:
+    """One HTTP CONNECT (RFC 9110 §9.3.6) with the I/O left to the caller, who sends
+    ``request`` and feeds the answer to ``feed`` until it returns True: any 2xx
+    opens the tunnel. Every way the proxy can fail us is a ProxyError naming it."""
+
+    def __init__(self, proxy: ProxyURL, target: WSURL, headers: Optional[Headers]) -> None:
+        self.proxy = proxy
+        self.authority = authority = _authority(target.host, target.port)
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+        extra = headers or Headers()
+        if proxy.auth is not None and "Proxy-Authorization" not in extra:
+            lines.append(f"Proxy-Authorization: {proxy.auth.encode()}")
+        for name, value in extra.items():
+            check_header(name, value)
+            lines.append(f"{name}: {value}")
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self._parser = ResponseParser()
+
+    def feed(self, data: bytes) -> bool:
+        """True once the tunnel is open; ``b""`` is the proxy hanging up."""
+        proxy = self.proxy
+        if not data:
+            raise ProxyError(f"proxy {proxy} closed the connection without answering CONNECT {self.authority}")
+        try:
+            response = self._parser.feed(data)
+        except WSServerHandshakeError as exc:
+            raise ProxyError(f"proxy {proxy} sent a malformed answer to CONNECT: {exc.message}") from None
+        if response is None:
+            return False
+        if not 200 <= response.status < 300:
+            raise ProxyError(
+                f"proxy {proxy} refused CONNECT {self.authority}: {response.status} {response.reason}".rstrip(),
+                status=response.status,
+            )
+        if self._parser.rest:
+            raise self.early_data(response.status)
+        return True
+
+    def early_data(self, status: int = 200) -> ProxyError:
+        """The client speaks first in a WebSocket tunnel: bytes before ours are not the server's."""
+        return ProxyError(f"proxy {self.proxy} sent data before the tunnel was used", status=status)
+
+    def failed(self, exc: OSError) -> ProxyError:
+        return ProxyError(f"proxy {self.proxy} failed during CONNECT {self.authority}: {exc}", cause=exc)
 
 
 def require_socks() -> Any:

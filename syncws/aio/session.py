@@ -18,7 +18,7 @@ from .message_queue import AsyncMessageQueue
 from .options import ConnectOptions, Options
 from .reconnect import AsyncReconnecting, TrackedProtocol
 from .response import ClientWebSocketResponse
-from .tls import warn_insecure
+from .tls import warn_unverified
 
 __all__ = ["ws_connect", "ClientSession"]
 
@@ -129,8 +129,7 @@ def ws_connect(
     """
     opts = Options.from_kwargs(options)  # bad arguments fail here, before any I/O
     target = parse_url(url)
-    if opts.ssl is False:
-        warn_insecure()  # names the application's line
+    warn_unverified(opts.ssl, opts.proxy_ssl)  # names the application's line
     _check_reconnect(reconnect, opts)
     if reconnect:
         return AsyncReconnecting(lambda: _open(target, ws_response_class, opts, TrackedProtocol), opts, target.url)
@@ -220,8 +219,7 @@ class ClientSession:
             merged["headers"] = headers
         opts = Options.from_kwargs(merged)
         target = parse_url(url)
-        if opts.ssl is False:
-            warn_insecure()  # names the application's line
+        warn_unverified(opts.ssl, opts.proxy_ssl)  # names the application's line
         _check_reconnect(reconnect, opts)
         if reconnect:
             return AsyncReconnecting(

@@ -6,21 +6,25 @@ import hashlib
 import os
 import ssl
 import threading
-from typing import Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Set, Tuple, Union
 
 import certifi
 
 from .caller import warn_at_caller
-from .errors import ClientConnectionError
+from .errors import ClientConnectionError, ProxyError
 
 __all__ = [
     "Fingerprint",
     "SSLArg",
     "ClientSSLError",
+    "ProxySSLError",
     "ServerFingerprintMismatch",
     "default_context",
+    "check_pin",
+    "resolve_proxy_ssl",
     "resolve_ssl",
     "warn_insecure",
+    "warn_unverified",
 ]
 
 
@@ -29,6 +33,11 @@ class ClientSSLError(ClientConnectionError, ssl.SSLError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ProxySSLError(ProxyError, ClientSSLError):
+    """The TLS handshake with an https:// proxy failed (untrusted certificate, wrong name):
+    both a ProxyError and an ``ssl.SSLError``."""
 
 
 class ServerFingerprintMismatch(ClientSSLError):
@@ -58,7 +67,7 @@ SSLArg = Union[None, bool, ssl.SSLContext, Fingerprint]
 
 _lock = threading.Lock()
 _contexts: Dict[Tuple[Optional[str], Optional[str]], ssl.SSLContext] = {}
-_warned_insecure = False
+_warned_insecure: Set[str] = set()
 
 
 def default_context() -> ssl.SSLContext:
@@ -86,15 +95,23 @@ def _insecure_context() -> ssl.SSLContext:
     return ctx
 
 
-def warn_insecure() -> None:
-    """Warn once per process that ssl=False turns verification off, at the application's line."""
-    global _warned_insecure
-    if not _warned_insecure:
-        _warned_insecure = True
+def warn_insecure(option: str = "ssl") -> None:
+    """Warn once per process and option that ``ssl=False`` or ``proxy_ssl=False`` turns
+    verification off, at the application's line."""
+    if option not in _warned_insecure:
+        _warned_insecure.add(option)
         warn_at_caller(
-            "ssl=False: TLS certificates are not verified; anyone on the path can read and change the traffic",
+            f"{option}=False: TLS certificates are not verified; anyone on the path can read and change the traffic",
             UserWarning,
         )
+
+
+def warn_unverified(ssl_arg: SSLArg, proxy_ssl: SSLArg) -> None:
+    """From connect() and ws_connect(), so the warning names the application's line."""
+    if ssl_arg is False:
+        warn_insecure("ssl")
+    if proxy_ssl is False:
+        warn_insecure("proxy_ssl")
 
 
 def resolve_ssl(arg: SSLArg, secure: bool) -> Tuple[Optional[ssl.SSLContext], Optional[Fingerprint]]:
@@ -111,3 +128,28 @@ def resolve_ssl(arg: SSLArg, secure: bool) -> Tuple[Optional[ssl.SSLContext], Op
     if isinstance(arg, ssl.SSLContext):
         return arg, None
     raise TypeError(f"ssl must be None, True, False, an SSLContext or a Fingerprint, not {type(arg).__name__}")
+
+
+def resolve_proxy_ssl(arg: SSLArg) -> ssl.SSLContext:
+    """The context for TLS to an https:// proxy: its own setting, never the target's ``ssl=``."""
+    if arg is None or arg is True:
+        return default_context()
+    if arg is False:
+        warn_insecure("proxy_ssl")  # connect() and ws_connect() warned already, at the caller's line
+        return _insecure_context()
+    if isinstance(arg, ssl.SSLContext):
+        return arg
+    raise TypeError(f"proxy_ssl must be None, True, False or an SSLContext, not {type(arg).__name__}")
+
+
+def check_pin(transport: Any, pin: Optional[Fingerprint]) -> None:
+    """After the TLS handshake: the certificate pinned with ``ssl=Fingerprint(...)``, if any;
+    the transport is aborted on a mismatch."""
+    if pin is None:
+        return
+    ssl_object = transport.get_extra_info("ssl_object")
+    try:
+        pin.check(ssl_object.getpeercert(binary_form=True) if ssl_object else None)
+    except BaseException:
+        transport.abort()
+        raise

@@ -13,7 +13,7 @@ from ..aio.client import open_websocket
 from ..aio.connection import WebSocketProtocol
 from ..aio.options import ConnectOptions, Options
 from ..aio.reconnect import TrackedProtocol
-from ..aio.tls import warn_insecure
+from ..aio.tls import warn_unverified
 from ..protocol.errors import WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult
 from ..protocol.url import WSURL, parse_url
@@ -141,8 +141,7 @@ def connect(
     """
     opts = Options.from_kwargs(_proxy_as_websockets(options))
     target = parse_url(url)
-    if opts.ssl is False:
-        warn_insecure()  # names the application's line
+    warn_unverified(opts.ssl, opts.proxy_ssl)  # names the application's line
     if not isinstance(reconnect, bool):
         raise TypeError("reconnect must be a bool")
     if reconnect:

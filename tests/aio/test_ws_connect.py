@@ -347,7 +347,7 @@ def test_tls_ssl_false_warns(wss_url: str) -> None:
 
     import syncws.aio.tls as tls
 
-    tls._warned_insecure = False
+    tls._warned_insecure.clear()
     with pytest.warns(UserWarning, match="not verified"):
         run(main())
 

@@ -72,7 +72,7 @@ def test_client_certificate(
 
 
 def test_ssl_false_is_insecure_and_says_so(api: Client, tls_app: AppServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(syncws.aio.tls, "_warned_insecure", False)
+    monkeypatch.setattr(syncws.aio.tls, "_warned_insecure", set())
     with pytest.warns(UserWarning, match="not verified"):
         assert api.echo(f"wss://127.0.0.1:{tls_app.port}/", "insecure", ssl=False) == "insecure"
 
