@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 from ..protocol.errors import ClientError, ConnectionClosed, WebSocketError, WSServerHandshakeError
 
@@ -21,6 +21,7 @@ __all__ = [
     "ProxyError",
     "RedirectError",
     "TooManyRedirects",
+    "WSMessageTypeError",
 ]
 
 if sys.version_info >= (3, 11):  # asyncio.TimeoutError is the builtin there
@@ -94,3 +95,12 @@ class RedirectError(WSServerHandshakeError):
 
 class TooManyRedirects(RedirectError):
     """More than ``max_redirects`` redirects; ``status`` is the last redirect's."""
+
+
+class WSMessageTypeError(TypeError):
+    """receive_str/bytes/json got a message of another type (receive_stream: not a data
+    message); ``msg`` is that message, taken off the queue and handed back here rather than lost."""
+
+    def __init__(self, text: str, msg: Any = None) -> None:
+        super().__init__(text)
+        self.msg = msg
