@@ -27,18 +27,14 @@ _Waiting = Tuple[Optional[Callable[[], None]], "asyncio.Future[None]", "Optional
 class MessageTurn:
     """Loop thread only; one per connection."""
 
-    __slots__ = ("_cut", "_line", "_loop", "owner")
+    __slots__ = ("_cut", "_line", "_loop", "busy", "owner")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self.owner: "Optional[asyncio.Task[object]]" = None
         self._line: Deque[_Waiting] = collections.deque()
         self._cut = False
-
-    @property
-    def busy(self) -> bool:
-        """A data send now must wait (``later``) instead of writing."""
-        return self.owner is not None or self._cut
+        self.busy = False  # a data send now must wait (``later``) instead of writing
 
     def later(self, send: Callable[[], None]) -> "asyncio.Future[None]":
         """``send()`` when the turn ends, in line; the future holds its outcome."""
@@ -53,6 +49,7 @@ class MessageTurn:
         task = asyncio.current_task()
         if self.owner is None and not self._line:
             self.owner = task
+            self.busy = True
             return
         fut = self._loop.create_future()
         self._line.append((None, fut, task))
@@ -66,8 +63,7 @@ class MessageTurn:
     def release(self, complete: bool) -> None:
         """The fragmented message ended (``complete=False``: cut short)."""
         self.owner = None
-        if not complete:
-            self._cut = True
+        self.busy = self._cut = self._cut or not complete
         while self._line:
             send, fut, task = self._line.popleft()
             if fut.done():  # its task was cancelled while waiting
@@ -77,6 +73,7 @@ class MessageTurn:
                 continue
             if send is None:
                 self.owner = task
+                self.busy = True
                 fut.set_result(None)
                 return
             try:

@@ -87,9 +87,12 @@ class MessageReader:
         self._claimed = False  # the next message to start is streamed
         self._over = False  # the message in progress has passed max_msg_size
         self._too_big: Optional[ProtocolError] = None  # to flag the next piece with
-        self._held = False  # stopped until the receiver takes the last piece: see resume() and stop()
+        # Stopped until the receiver takes the last piece handed out (resume), or refuses
+        # the message (stop); input meanwhile is kept, unparsed.
+        self.held = False
         self._discarding = False  # our close began: data is dropped unread
         self._pending: Optional[Tuple[bytes, bool]] = None  # compressed input not yet inflated, and its `last`
+        self._inflated = 0  # bytes inflated since the last piece handed out
         self._leftover = b""
         self._in_payload = False
         self._remaining = 0
@@ -105,12 +108,6 @@ class MessageReader:
         self.close_received = False
 
     @property
-    def held(self) -> bool:
-        """Stopped until the receiver takes the last piece handed out (``resume``), or
-        refuses the message (``stop``); input meanwhile is kept, unparsed."""
-        return self._held
-
-    @property
     def done(self) -> bool:
         """True once a close frame or a violation ended the input."""
         return self.close_received or self.error is not None
@@ -120,7 +117,7 @@ class MessageReader:
         out: List[WSMessage] = []
         if self.error is not None or self.close_received:
             return out
-        if self._held:  # kept until the receiver has taken what was handed out; reading is paused
+        if self.held:  # kept until the receiver has taken what was handed out; reading is paused
             self._leftover += data
             return out
         try:
@@ -128,25 +125,28 @@ class MessageReader:
                 rest, last = self._pending
                 self._pending = None
                 self._payload(rest, last, out)
-            if self.held:
-                self._leftover += data
-            else:
-                if self._leftover:
-                    data = self._leftover + data
-                    self._leftover = b""
-                self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
+            self._parse_more(data, out)
         except ProtocolError as exc:
             self.error = exc
             out.append(WSMessage(WSMsgType.ERROR, exc, None))
             return out
-        if self._streaming and (self._parts or self._too_big is not None or self._held):
+        if self._streaming and (self._parts or self._too_big is not None or self.held):
             self._piece(False, out)  # what this read brought of a streamed message, as one piece
         return out
+
+    def _parse_more(self, data: bytes, out: List[WSMessage]) -> None:
+        if self.held:  # what was pending inflated to a whole piece again
+            self._leftover += data
+            return
+        if self._leftover:
+            data = self._leftover + data
+            self._leftover = b""
+        self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
 
     def claim(self) -> List[WSMessage]:
         """The receiver wants the message in progress, or else the next one, in pieces as it
         arrives; returns what that hands out now (what is held so far)."""
-        if self._held:
+        if self.held:
             return self.resume()
         out: List[WSMessage] = []
         if not self._msg_op:
@@ -159,23 +159,23 @@ class MessageReader:
 
     def resume(self) -> List[WSMessage]:
         """The receiver streams the message the reader is held on: parse on."""
-        if not self._held:
+        if not self.held:
             return []
-        self._held = False
+        self.held = False
         return self.feed(b"")
 
     def discard(self) -> None:
         """Our close began: data from now on is dropped unread (control frames still count),
         and a hold ends; what is kept is parsed with the next ``feed``."""
         self._discarding = True
-        self._held = False
+        self.held = False
         self._pending = None
         self._too_big = None
         self._parts = []
 
     def stop(self, error: ProtocolError) -> None:
         """The receiver refused the message: all further input is ignored."""
-        self._held = False
+        self.held = False
         self._leftover = b""
         self._pending = None
         if self.error is None:
@@ -195,7 +195,7 @@ class MessageReader:
         self._too_big = err
         if not self._streaming:  # nobody asked for it in pieces: wait for the receiver
             self._streaming = True
-            self._held = True
+            self.held = True
 
     def _parse(self, data: bytes, out: List[WSMessage]) -> None:
         trace = tracing()
@@ -274,7 +274,7 @@ class MessageReader:
                         self._streaming = True
                 if not self._compressed and self._max and self._size + n > self._max and not self._over:
                     self._passed_limit(self._size + n)
-                    if self._held:  # before its payload: the receiver decides first
+                    if self.held:  # before its payload: the receiver decides first
                         self._fin = bool(fin)
                         self._remaining = n
                         self._in_payload = True
@@ -307,7 +307,7 @@ class MessageReader:
             if self._remaining:
                 break
             self._in_payload = False
-            if self._held:
+            if self.held:
                 break
         if pos < end:
             self._leftover = data[pos:]
@@ -371,14 +371,16 @@ class MessageReader:
         held, until the receiver takes what was handed out (or decides, if the message just
         passed max_msg_size), so a compressed stream holds one piece at a time."""
         assert self._inflater is not None
-        size = self._max if self._streaming else self._max - self._size + 1
+        size = self._max - self._inflated if self._streaming else self._max - self._size + 1
         out = b""
         if data:
-            out, rest = self._inflater.decompress_some(data, size)
-            if len(out) >= size:
-                self._pending = (rest, last)
+            if size > 0:
+                out, data = self._inflater.decompress_some(data, size)
+            if len(out) >= size:  # a whole piece: hold the rest
+                self._pending = (data, last)
                 last = False
-                self._held = True
+                self.held = True
+        self._inflated += len(out)
         if last:
             out += self._inflater.finish(self._max)
         if not self._over and self._size + len(out) > self._max:
@@ -405,8 +407,9 @@ class MessageReader:
         parts = self._parts
         empty: Union[bytes, str] = "" if self._msg_op == 1 else b""
         data = parts[0] if len(parts) == 1 else empty.join(parts)  # type: ignore[arg-type]
-        out.append(WSMessage(_PIECE, data, Piece(last, self._too_big, self._held)))
+        out.append(WSMessage(_PIECE, data, Piece(last, self._too_big, self.held)))
         self._too_big = None
+        self._inflated = 0
         self._parts = []
         self._small = 0
         if last:
@@ -425,8 +428,11 @@ class MessageReader:
         self._decoder = None
         self._streaming = False
         self._over = False
+        self._inflated = 0
 
     def _control(self, opcode: int, payload: bytes, out: List[WSMessage]) -> None:
+        if self._streaming and self._parts:
+            self._piece(False, out)  # what came before it, first
         if opcode == 0x9:
             out.append(WSMessage(WSMsgType.PING, payload, ""))
         elif opcode == 0xA:
