@@ -26,6 +26,7 @@ class ClientConnection:
     messages into bytes. It tracks the closing handshake (RFC 6455 §7) and
     refuses to send data after our close frame; it performs no I/O and
     makes no policy (answering pings, timeouts) beyond the RFC's musts.
+    ``streams``: messages may come in pieces (see ``MessageReader``).
     """
 
     def __init__(

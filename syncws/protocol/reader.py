@@ -121,11 +121,13 @@ class MessageReader:
             self._leftover += data
             return out
         try:
-            if self._pending is not None:
-                rest, last = self._pending
-                self._pending = None
-                self._payload(rest, last, out)
-            self._parse_more(data, out)
+            if self._pending is not None and self._inflate_pending(out):
+                self._leftover += data  # what was pending inflated to a whole piece again
+            else:
+                if self._leftover:
+                    data = self._leftover + data
+                    self._leftover = b""
+                self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
         except ProtocolError as exc:
             self.error = exc
             out.append(WSMessage(WSMsgType.ERROR, exc, None))
@@ -134,14 +136,13 @@ class MessageReader:
             self._piece(False, out)  # what this read brought of a streamed message, as one piece
         return out
 
-    def _parse_more(self, data: bytes, out: List[WSMessage]) -> None:
-        if self.held:  # what was pending inflated to a whole piece again
-            self._leftover += data
-            return
-        if self._leftover:
-            data = self._leftover + data
-            self._leftover = b""
-        self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
+    def _inflate_pending(self, out: List[WSMessage]) -> bool:
+        """Inflate on what a full piece left over; True if that fills a piece again (held)."""
+        assert self._pending is not None
+        rest, last = self._pending
+        self._pending = None
+        self._payload(rest, last, out)
+        return self.held
 
     def claim(self) -> List[WSMessage]:
         """The receiver wants the message in progress, or else the next one, in pieces as it
