@@ -62,11 +62,9 @@ class Conn:
         return bool(self._do(self.ws.close(code=code, message=message)))
 
     def send_fragments(self, opcode: int, payload: bytes, fragment_size: int) -> None:
-        """A data message as frames of ``fragment_size`` bytes.
-
-        There is no public API for this yet: it goes through the core's
-        ``ClientConnection.send_message`` under the connection's write lock.
-        """
+        """A data message as frames of exactly ``fragment_size`` bytes, through the core's
+        ``ClientConnection.send_message`` under the connection's write lock (the public
+        ``send_fragments``, see ``send_parts``, frames what an iterable yields instead)."""
         ws = self.ws
         encode = functools.partial(ws._conn.send_message, fragment_size=fragment_size)
         ws._writer.send(encode, opcode, payload)

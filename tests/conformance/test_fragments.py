@@ -446,3 +446,32 @@ def test_receive_still_refuses_a_compressed_message_over_the_limit(client: Clien
     msg = ws.receive()
     assert msg.type is WSMsgType.ERROR and msg.data.code == 1009
     client.finish(server)
+
+
+@pytest.mark.parametrize("then", ["receive", "receive_stream"])
+def test_a_timeout_part_way_loses_nothing(client: Client, serve: Serve, then: str) -> None:
+    """receive() runs out of time half-way through a message that comes in pieces: what it
+    gathered is kept, for the next receive() or receive_stream()."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake()
+        assert (await read_frame(peer)).payload == b"ready"
+        peer.send(frame(1, b"ab", fin=False))
+        assert (await read_frame(peer)).payload == b"go"
+        peer.send(frame(0, b"cd"))
+        await close_cleanly(peer)
+
+    server = serve(script)
+    ws = client.connect(server.url)
+    with pytest.raises(syncws.ReceiveTimeout):
+        ws.receive_stream(timeout=0.1)  # nothing sent yet; the next message will come in pieces
+    ws.send_str("ready")
+    with pytest.raises(syncws.ReceiveTimeout):
+        ws.receive(timeout=0.2)  # takes "ab", then waits in vain for the rest
+    ws.send_str("go")
+    if then == "receive":
+        assert ws.receive_str() == "abcd"
+    else:
+        assert "".join(ws.receive_stream()) == "abcd"
+    ws.close()
+    client.finish(server)
