@@ -14,12 +14,9 @@ from ..protocol.errors import ConnectionClosed, ConnectionClosedOK, ProtocolErro
 from ..protocol.fragments import (
     FRAGMENT_CUT_SHORT,
     PIECE,
-    Gathered,
-    Piece,
     check_all,
     check_fragments,
     first_fragment,
-    join,
     next_fragment,
 )
 from ..protocol.handshake import HandshakeResult, request_headers
@@ -29,7 +26,7 @@ from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
 from .errors import ConnectionClosedError, WSMessageTypeError
 from .message_queue import CLOSED_MESSAGE, AsyncMessageQueue
-from .stream import AsyncMessageStream
+from .stream import AsyncMessageStream, PieceReceiver
 from .turn import MessageTurn
 from .writer import FrameWriter, Sent
 
@@ -169,7 +166,7 @@ class ConnectionView:
         return err
 
 
-class ClientWebSocketResponse(ConnectionView):
+class ClientWebSocketResponse(ConnectionView, PieceReceiver):
     """One open WebSocket, used from the event loop that opened it, with aiohttp's
     semantics (docs/migration.md lists where and why syncws differs).
 
@@ -199,8 +196,7 @@ class ClientWebSocketResponse(ConnectionView):
         self._close_code: Optional[int] = None  # as the application has seen it (aiohttp's timing)
         self._exception: Optional[BaseException] = None  # likewise
         self._turn = MessageTurn(protocol.loop)  # a fragmented message's hold on data frames
-        self._gathered = Gathered()  # pieces of a message receive() is gathering
-        self._stream: Optional[AsyncMessageStream] = None  # the stream being read, until its last piece
+        self._init_pieces()
 
     @property
     def closed(self) -> bool:
@@ -425,51 +421,26 @@ class ClientWebSocketResponse(ConnectionView):
             await self._finish()
         if self._closed:
             raise self._ended()
-        gathered = self._gathered
-        if gathered.parts:  # receive() ran out of time part-way through this message: stream the rest
-            first = WSMessage(PIECE, join(gathered.parts).data, Piece(False, None))
-            gathered.parts = []
-        else:
+        first = self._gathered_so_far()
+        if first is None:
             if not len(self._queue):
                 self._proto.stream()
             first = await self._stream_item(timeout)
-            kind = first.type
-            if kind is WSMsgType.PING or kind is WSMsgType.PONG:
-                raise WSMessageTypeError(f"received {kind.name}, not a data message to stream", first)
-            if kind is not PIECE and kind is not WSMsgType.TEXT and kind is not WSMsgType.BINARY:
-                raise self._ended()
+            self._stream_start(first)
         stream = AsyncMessageStream(self, first, timeout)
-        if not stream.done:
-            self._stream = stream
+        self._opened(stream)
         return stream
 
     async def _stream_item(self, timeout: Optional[float]) -> WSMessage:
-        """The next item for a stream, past the rest of a stream left unfinished."""
-        gathered = self._gathered
+        """The next item for a stream, past the rest of a stream left unfinished; the end
+        as the application meets it."""
         while True:
             msg = await self._queue.get(timeout)
-            if msg.type is PIECE:
-                if gathered.skipping:
-                    gathered.receive(msg)
-                    if msg.extra.held:
-                        self._read_on()
-                    continue
-                return msg
-            return await self._other(msg) if msg.type > _DATA else msg
+            if not self._skipped(msg):
+                return await self._other(msg) if msg.type > _DATA else msg
 
     def _read_on(self) -> None:
-        """A piece the reader was held on was taken: read on."""
         self._proto.read_on()
-
-    def _stream_done(self, stream: AsyncMessageStream) -> None:
-        if self._stream is stream:
-            self._stream = None
-
-    def _leave_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None and not stream.done:
-            stream.abandoned = True
-            self._gathered.skip()
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
         return expect(await self.receive(timeout), WSMsgType.TEXT)  # type: ignore[no-any-return]

@@ -1,14 +1,16 @@
-"""A message received fragment by fragment: what both faces' streams share, and the asyncio one."""
+"""A message received fragment by fragment: what both faces share (the stream, and the
+receiver's side of pieces), and the asyncio stream."""
 
 from __future__ import annotations
 
 from typing import Any, AsyncIterator, Optional, Union
 
-from ..protocol.fragments import PIECE, StreamState
+from ..protocol.errors import ConnectionClosed
+from ..protocol.fragments import PIECE, Gathered, Piece, StreamState, join
 from ..protocol.messages import WSMessage, WSMsgType
 from .errors import WSMessageTypeError
 
-__all__ = ["AsyncMessageStream", "StreamBase"]
+__all__ = ["AsyncMessageStream", "PieceReceiver", "StreamBase"]
 
 
 class StreamBase:
@@ -76,3 +78,63 @@ class AsyncMessageStream(StreamBase):
             if self.done:
                 raise StopAsyncIteration
             self._handle(await self._ws._stream_item(self._timeout))
+
+
+class PieceReceiver:
+    """The receiving side of pieces on a connection, either face: the stream being read,
+    and what ``receive()`` gathered of a message. One receiver at a time."""
+
+    _stream: Optional[StreamBase]
+    _gathered: Gathered
+
+    def _init_pieces(self) -> None:
+        self._gathered = Gathered()
+        self._stream = None
+
+    def _ended(self) -> ConnectionClosed:
+        raise NotImplementedError
+
+    def _read_on(self) -> None:
+        """A piece the reader was held on was taken: tell the loop to read on."""
+        raise NotImplementedError
+
+    def _stream_done(self, stream: StreamBase) -> None:
+        if self._stream is stream:
+            self._stream = None
+
+    def _leave_stream(self) -> None:
+        """A receive before the stream's end: the rest of its message is skipped."""
+        stream, self._stream = self._stream, None
+        if stream is not None and not stream.done:
+            stream.abandoned = True
+            self._gathered.skip()
+
+    def _gathered_so_far(self) -> Optional[WSMessage]:
+        """What receive() gathered of a message before its time ran out, as the first piece
+        of a stream (the rest is on its way in pieces), or None."""
+        parts = self._gathered.parts
+        if not parts:
+            return None
+        self._gathered.parts = []
+        return WSMessage(PIECE, join(parts).data, Piece(False, None))
+
+    def _skipped(self, msg: WSMessage) -> bool:
+        """True for a piece of a stream left unfinished: dropped as it comes."""
+        if msg.type is not PIECE or not self._gathered.skipping:
+            return False
+        self._gathered.receive(msg)
+        if msg.extra.held:
+            self._read_on()
+        return True
+
+    def _stream_start(self, first: WSMessage) -> None:
+        """What may begin a stream: a piece or a whole data message; else raise."""
+        kind = first.type
+        if kind is WSMsgType.PING or kind is WSMsgType.PONG:
+            raise WSMessageTypeError(f"received {kind.name}, not a data message to stream", first)
+        if kind is not PIECE and kind is not WSMsgType.TEXT and kind is not WSMsgType.BINARY:
+            raise self._ended()
+
+    def _opened(self, stream: StreamBase) -> None:
+        if not stream.done:
+            self._stream = stream

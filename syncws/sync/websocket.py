@@ -18,24 +18,21 @@ from ..aio.errors import PongTimeout, SendTimeout
 from ..aio.response import (
     ConnectionView,
     JSONEncoder,
-    WSMessageTypeError,
     check_bytes,
     check_str,
     check_timeout,
     control_payload,
     expect,
 )
+from ..aio.stream import PieceReceiver
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.errors import ConnectionClosed, ProtocolError
 from ..protocol.fragments import (
     FRAGMENT_CUT_SHORT,
     PIECE,
-    Gathered,
-    Piece,
     check_all,
     check_fragments,
     first_fragment,
-    join,
     next_fragment,
 )
 from ..protocol.handshake import HandshakeResult
@@ -54,7 +51,7 @@ _NOTHING = object()
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
-class SyncWebSocket(ConnectionView):
+class SyncWebSocket(ConnectionView, PieceReceiver):
     """A blocking WebSocket. Any number of threads may send at once (frames
     never interleave); one thread at a time may receive."""
 
@@ -79,8 +76,7 @@ class SyncWebSocket(ConnectionView):
         self._writer = writer
         self._conn = protocol.conn
         self._generation = loop_thread.fork_generation
-        self._gathered = Gathered()  # pieces of a message receive() is gathering
-        self._stream: Optional[MessageStream] = None  # the stream being read, until its last piece
+        self._init_pieces()
 
     def _check_process(self) -> None:
         if self._generation != loop_thread.fork_generation:
@@ -240,49 +236,25 @@ class SyncWebSocket(ConnectionView):
             timeout = self._receive_timeout
         if self._stream is not None:
             self._leave_stream()
-        gathered = self._gathered
-        if gathered.parts:  # receive() ran out of time part-way through this message: stream the rest
-            first = WSMessage(PIECE, join(gathered.parts).data, Piece(False, None))
-            gathered.parts = []
-        else:
+        first = self._gathered_so_far()
+        if first is None:
             if not len(self._queue):
                 self._runner.call_soon(self._proto.stream)
             first = self._stream_item(timeout)
-            kind = first.type
-            if kind is WSMsgType.PING or kind is WSMsgType.PONG:
-                raise WSMessageTypeError(f"received {kind.name}, not a data message to stream", first)
-            if kind is not PIECE and kind is not WSMsgType.TEXT and kind is not WSMsgType.BINARY:
-                raise self._ended()
+            self._stream_start(first)
         stream = MessageStream(self, first, timeout)
-        if not stream.done:
-            self._stream = stream
+        self._opened(stream)
         return stream
 
     def _stream_item(self, timeout: Optional[float]) -> WSMessage:
         """The next item for a stream, past the rest of a stream left unfinished."""
-        gathered = self._gathered
         while True:
             msg = self._queue.get(timeout)
-            if msg.type is PIECE and gathered.skipping:
-                gathered.receive(msg)
-                if msg.extra.held:
-                    self._read_on()
-                continue
-            return msg
+            if not self._skipped(msg):
+                return msg
 
     def _read_on(self) -> None:
-        """A piece the reader was held on was taken: read on."""
         self._runner.call_soon(self._proto.read_on)
-
-    def _stream_done(self, stream: MessageStream) -> None:
-        if self._stream is stream:
-            self._stream = None
-
-    def _leave_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None and not stream.done:
-            stream.abandoned = True
-            self._gathered.skip()
 
     def receive_str(self, *, timeout: Optional[float] = None) -> str:
         """The next message, which must be text. At the end of the connection raises
