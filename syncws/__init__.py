@@ -7,6 +7,7 @@
 from ._version import __version__
 from .aio import (
     DEFAULT_USER_AGENT,
+    AsyncMessageStream,
     AsyncReconnecting,
     ClientSession,
     ClientWebSocketResponse,
@@ -20,12 +21,13 @@ from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions
 from .log import enable_trace
 from .protocol import BasicAuth, DeflateParams, Headers, MsgType, WSCloseCode, WSMessage, WSMsgType
-from .sync import SyncWebSocket, connect, wait
+from .sync import MessageStream, SyncWebSocket, connect, wait
 from .sync.app import WebSocketApp
 from .sync.reconnect import Reconnecting
 
 __all__ = [
     "__version__",
+    "AsyncMessageStream",
     "AsyncReconnecting",
     "BasicAuth",
     "ClientSession",
@@ -35,6 +37,7 @@ __all__ = [
     "DeflateParams",
     "Fingerprint",
     "Headers",
+    "MessageStream",
     "MsgType",
     "Options",
     "Reconnecting",

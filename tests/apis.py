@@ -21,7 +21,7 @@ import syncws
 from syncws.protocol.messages import WSMessage, WSMsgType
 from tests.servers import RawServer, ServerLoop
 
-__all__ = ["Client", "Conn", "END_TYPES", "GUARD", "header"]
+__all__ = ["Client", "Conn", "END_TYPES", "GUARD", "Stream", "header"]
 
 T = TypeVar("T")
 
@@ -62,14 +62,19 @@ class Conn:
         return bool(self._do(self.ws.close(code=code, message=message)))
 
     def send_fragments(self, opcode: int, payload: bytes, fragment_size: int) -> None:
-        """A data message as frames of ``fragment_size`` bytes.
-
-        There is no public API for this yet: it goes through the core's
-        ``ClientConnection.send_message`` under the connection's write lock.
-        """
+        """A data message as frames of exactly ``fragment_size`` bytes, through the core's
+        ``ClientConnection.send_message`` under the connection's write lock (the public
+        ``send_fragments``, see ``send_parts``, frames what an iterable yields instead)."""
         ws = self.ws
         encode = functools.partial(ws._conn.send_message, fragment_size=fragment_size)
         ws._writer.send(encode, opcode, payload)
+
+    def send_parts(self, fragments: Any) -> None:
+        """``send_fragments(fragments)``: one message from an iterable of fragments."""
+        self._do(self.ws.send_fragments(fragments))
+
+    def receive_stream(self, timeout: Optional[float] = GUARD) -> "Stream":
+        return Stream(self, self._do(self.ws.receive_stream(timeout)))
 
     # -- state, the same names on both APIs --------------------------------
     @property
@@ -135,6 +140,26 @@ class Conn:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class Stream:
+    """A ``receive_stream()`` of either API, iterated with blocking calls; ``type`` as given."""
+
+    def __init__(self, conn: Conn, stream: Any) -> None:
+        self.conn = conn
+        self.stream = stream
+        self.type: WSMsgType = stream.type
+
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> Union[str, bytes]:
+        if not self.conn.client.is_async:
+            return next(self.stream)  # type: ignore[no-any-return]
+        try:
+            return self.conn.client.run(self.stream.__anext__())  # type: ignore[no-any-return]
+        except StopAsyncIteration:
+            raise StopIteration from None
 
 
 class Client:

@@ -19,10 +19,12 @@ from .options import DEFAULT_USER_AGENT, ConnectOptions, Options
 from .reconnect import AsyncReconnecting
 from .response import ClientWebSocketResponse, WSMessageTypeError
 from .session import ClientSession, ws_connect
+from .stream import AsyncMessageStream
 from .tls import ClientSSLError, Fingerprint, ProxySSLError, ServerFingerprintMismatch
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "AsyncMessageStream",
     "AsyncReconnecting",
     "ClientConnectionError",
     "ClientSSLError",

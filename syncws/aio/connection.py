@@ -141,8 +141,14 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         messages = conn.receive_data(data)
         if self.heartbeat is not None:
             self._alive()
-        if not messages:
-            return
+        if conn.reader.held and self.transport is not None:
+            # A message over max_msg_size, not asked for in pieces: read no further until
+            # the receiver chooses (stream it on, or refuse it): see stream() and refuse().
+            self.transport.pause_reading()
+        if messages:
+            self._deliver(messages)
+
+    def _deliver(self, messages: List[WSMessage]) -> None:
         # Data messages go to the sink in runs, so a waiting receiver wakes once and finds
         # every message of this read; control messages are handled in their place.
         start = 0
@@ -215,10 +221,46 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.writer.resume_writing()
 
     def _resume_reading(self) -> None:
-        # The queue has room again (loop thread).
+        # The queue has room again (loop thread), or the reader is no longer held.
         transport = self.transport
+        conn = self.conn
+        if conn is not None and conn.reader.held:
+            return
         if transport is not None and not transport.is_closing():
             transport.resume_reading()
+
+    # -- streamed receives (the receiver's choices; loop thread) -------------------
+    def stream(self) -> None:
+        """The receiver streams the message in progress, or else the next one: hand out
+        what is gathered of it now, and if the reader was held on it, read on."""
+        if self.conn is not None:
+            self._reader_step(self.conn.reader.claim)
+
+    def read_on(self) -> None:
+        """The receiver took the piece the reader was held on: read on."""
+        if self.conn is not None:
+            self._reader_step(self.conn.reader.resume)
+
+    def _reader_step(self, step: Callable[[], List[WSMessage]]) -> None:
+        conn = self.conn
+        if conn is None or self.lost.done():
+            return
+        held = conn.reader.held
+        messages = step()
+        if messages:
+            self._deliver(messages)
+        if held and not conn.reader.held and not self.sink.paused:
+            self._resume_reading()
+
+    def refuse(self, err: ProtocolError) -> None:
+        """The receiver met a message over max_msg_size through ``receive()``: fail with 1009,
+        as the reader itself does without streams (the receiver has dropped what is queued)."""
+        conn = self.conn
+        if conn is None or self.closed or self.lost.done():
+            return
+        conn.reader.stop(err)
+        self._fail(err)
+        self._resume_reading()  # the peer's close frame still has to be read past
 
     # -- opening handshake -----------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
@@ -261,7 +303,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._upgraded = (result, rest)
 
     def _opened(self, result: HandshakeResult, rest: bytes) -> None:
-        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate, streams=True)
         self.state.advance(ConnState.OPEN)
         deflater = self.conn.writer.deflater
         if deflater is not None and self.writer is not None:
@@ -419,6 +461,12 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         await closing.wait()
         return started
 
+    def close_soon(self, code: int = WSCloseCode.GOING_AWAY, reason: bytes = b"") -> None:
+        """Start our closing handshake without waiting for it (loop thread): for connections
+        nobody holds any more (1001), or a fragmented send cut short (1011)."""
+        if not self.lost.done():
+            self.loop.create_task(self.close(code, reason))
+
     def begin_close(self, code: int, reason: bytes) -> bool:
         """Mark the connection closing and send our close frame (loop thread).
 
@@ -427,6 +475,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """
         conn = self.conn
         self.closed = True
+        if conn is not None and self.transport is not None:
+            # Data that comes now is dropped unread: a message held for the receiver
+            # (docs/threading.md, "Streamed messages") no longer stops reading.
+            held = conn.reader.held
+            conn.reader.discard()
+            if held:
+                self.loop.call_soon(self.data_received, b"")
         self.sink.closing()
         if self.lost.done() or conn is None or conn.close_sent is not None or conn.eof:
             return False

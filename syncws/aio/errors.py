@@ -7,6 +7,7 @@ import sys
 from typing import Optional
 
 from ..protocol.errors import ClientError, ConnectionClosed, WebSocketError, WSServerHandshakeError
+from ..protocol.messages import WSMessageTypeError  # one class for both faces, re-exported here
 
 __all__ = [
     "WSTimeoutError",
@@ -21,6 +22,7 @@ __all__ = [
     "ProxyError",
     "RedirectError",
     "TooManyRedirects",
+    "WSMessageTypeError",
 ]
 
 if sys.version_info >= (3, 11):  # asyncio.TimeoutError is the builtin there
@@ -94,3 +96,4 @@ class RedirectError(WSServerHandshakeError):
 
 class TooManyRedirects(RedirectError):
     """More than ``max_redirects`` redirects; ``status`` is the last redirect's."""
+

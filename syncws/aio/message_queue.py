@@ -41,6 +41,10 @@ class MessageSink(Protocol):
 
     def attach(self, pause: Callable[[], None], resume: Callable[[], None]) -> None: ...
 
+    @property
+    def paused(self) -> bool:
+        """Full: the connection's reading is paused until the receiver takes some."""
+
 
 class QueueBase:
     """The bounded queue and its reading pause; subclasses add how a receiver waits."""
@@ -91,6 +95,15 @@ class QueueBase:
         if not self._queue and self._on_taken is not None:
             self._taken()
         return msg
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def discard(self) -> None:
+        """The receiver refused the message at the head of the queue (over max_msg_size):
+        drop what is queued, and everything that arrives after it, until close()."""
+        self._stop_accepting()
 
     def when_taken(self, callback: Callable[[], None]) -> bool:
         """Run ``callback`` on the loop once the receiver has taken all that is queued.

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
-from typing import Any, Callable, List, Optional, Union, cast
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, List, Optional, Union, cast
 
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.deflate import DeflateParams
-from ..protocol.errors import ProtocolError
+from ..protocol.errors import ConnectionClosed, ConnectionClosedOK, ProtocolError
+from ..protocol.fragments import (
+    FRAGMENT_CUT_SHORT,
+    PIECE,
+    check_all,
+    check_fragments,
+    first_fragment,
+    next_fragment,
+)
 from ..protocol.handshake import HandshakeResult, request_headers
 from ..protocol.headers import Headers
-from ..protocol.messages import JSONDecoder, WSMessage, WSMessageTypeError, WSMsgType
+from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType
 from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
-from .errors import ConnectionClosedError
+from .errors import ConnectionClosedError, WSMessageTypeError
 from .message_queue import CLOSED_MESSAGE, AsyncMessageQueue
+from .stream import AsyncMessageStream, PieceReceiver
+from .turn import MessageTurn
 from .writer import FrameWriter, Sent
 
 __all__ = ["ClientWebSocketResponse", "ConnectionView", "WSMessageTypeError", "JSONEncoder", "check_str", "check_bytes"]
 
 JSONEncoder = Callable[[Any], str]
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
-_DATA = WSMsgType.BINARY  # TEXT and BINARY are the only types <= this
+_DATA = WSMsgType.BINARY  # TEXT and BINARY are the only types <= this (and CONTINUATION: pieces)
+_NORMAL = (WSCloseCode.OK, WSCloseCode.GOING_AWAY, WSCloseCode.NO_STATUS_RECEIVED)
+_NOTHING = object()
+Fragments = Union[Iterable[Union[str, Payload]], AsyncIterable[Union[str, Payload]]]
 
 
 def check_str(data: object) -> str:
@@ -134,8 +148,21 @@ class ConnectionView:
     def exception(self) -> Optional[BaseException]:
         return self._proto.exception
 
+    def _ended(self) -> ConnectionClosed:
+        """The end, as `websockets` and websocket-client report it to blocking callers
+        (and as a stream reports it, on both faces)."""
+        code, reason = self.close_code, self.close_reason or ""
+        cause = self._proto.exception
+        what = f"the connection to {self.url}"
+        if cause is None and code in _NORMAL:
+            return ConnectionClosedOK(f"{what} closed (code {code}, reason {reason!r})", code, reason)
+        why = f": {cause}" if cause is not None else ""
+        err = ConnectionClosedError(f"{what} ended (code {code}, reason {reason!r}){why}", code, reason)
+        err.__cause__ = cause
+        return err
 
-class ClientWebSocketResponse(ConnectionView):
+
+class ClientWebSocketResponse(ConnectionView, PieceReceiver):
     """One open WebSocket, used from the event loop that opened it, with aiohttp's
     semantics (docs/migration.md lists where and why syncws differs).
 
@@ -164,6 +191,8 @@ class ClientWebSocketResponse(ConnectionView):
         self._closing = False  # the server's close frame was returned (autoclose off), or close() began
         self._close_code: Optional[int] = None  # as the application has seen it (aiohttp's timing)
         self._exception: Optional[BaseException] = None  # likewise
+        self._turn = MessageTurn(protocol.loop)  # a fragmented message's hold on data frames
+        self._init_pieces()
 
     @property
     def closed(self) -> bool:
@@ -195,12 +224,68 @@ class ClientWebSocketResponse(ConnectionView):
 
     # -- sending -----------------------------------------------------------------
     def send_str(self, data: str, compress: Optional[int] = None) -> Sent[None]:
+        if self._turn.busy:
+            return self._send_later(self._conn.send_text, check_str(data), _compress(compress))
         self._writer.send(self._conn.send_text, check_str(data), _compress(compress))
         return Sent(self._writer)
 
     def send_bytes(self, data: Payload, compress: Optional[int] = None) -> Sent[None]:
+        if self._turn.busy:
+            return self._send_later(self._conn.send_binary, check_bytes(data), _compress(compress))
         self._writer.send(self._conn.send_binary, check_bytes(data), _compress(compress))
         return Sent(self._writer)
+
+    def _send_later(self, encode: Callable[..., bytes], *args: Any) -> Sent[None]:
+        """Another task's fragmented message is going out: this one follows it, in line."""
+        return Sent(self._writer, after=self._turn.later(functools.partial(self._writer.send, encode, *args)))
+
+    async def send_fragments(self, fragments: Fragments, compress: Optional[int] = None) -> None:
+        """Send one message in fragments, each as one frame as soon as ``fragments`` (an
+        iterable or an async iterable) yields it: all str make a text message, all bytes
+        (or other buffers) a binary one. A list or tuple marks its last fragment FIN;
+        another iterable is ended by an empty frame. An empty iterable sends nothing.
+        Each frame waits for flow control as ``await send_bytes()`` does. The message
+        holds the connection's turn until its last frame: other tasks' messages wait
+        in line and go out after it, in order (pings and pongs do not wait).
+
+        A mixed or wrong type raises TypeError; for a list or tuple before anything is
+        sent. If the iterable raises (or yields a wrong type), or this task is cancelled,
+        part-way, half a message is on the wire: the connection is closed with 1011 and
+        the exception re-raised.
+        """
+        fragments = check_fragments(fragments)
+        compressed = _compress(compress)
+        count: Optional[int] = None
+        if hasattr(fragments, "__aiter__"):
+            source = cast(AsyncIterable[Union[str, Payload]], fragments).__aiter__()
+        else:
+            source = _each(fragments)
+        try:
+            first = await source.__anext__()
+        except StopAsyncIteration:
+            return
+        opcode, payload = first_fragment(first)
+        if not hasattr(fragments, "__aiter__"):
+            count = check_all(opcode, fragments)
+        writer = self._writer
+        send = self._conn.send_fragment
+        await self._turn.take()
+        try:
+            sent = 1
+            writer.send(send, opcode, payload, count == 1, compressed)
+            await Sent(writer)
+            async for fragment in source:
+                sent += 1
+                writer.send(send, opcode, next_fragment(opcode, fragment), sent == count, compressed)
+                await Sent(writer)
+            if count is None:
+                writer.send(send, opcode, b"", True, compressed)
+        except BaseException as exc:
+            self._turn.release(complete=False)
+            if not isinstance(exc, ConnectionClosed):
+                self._proto.close_soon(WSCloseCode.INTERNAL_ERROR, FRAGMENT_CUT_SHORT)
+            raise
+        self._turn.release(complete=True)
 
     def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps) -> Sent[None]:
         return self.send_str(dumps(data), compress)
@@ -265,9 +350,21 @@ class ClientWebSocketResponse(ConnectionView):
         if self._closing:  # the close frame was returned with autoclose off: close now
             await self._finish()
             return CLOSED_MESSAGE
-        msg = await self._queue.get(timeout if timeout is not None else self._receive_timeout)
+        if self._stream is not None:
+            self._leave_stream()
+        if timeout is None:
+            timeout = self._receive_timeout
+        msg = await self._queue.get(timeout)
+        if msg.type is PIECE:
+            msg = await self._gather(msg, timeout)
+        if msg.type > _DATA:
+            return await self._other(msg)
+        return msg
+
+    async def _other(self, msg: WSMessage) -> WSMessage:
+        """What the loop queued besides data: the end (or a ping or pong) as the application meets it."""
         kind = msg.type
-        if kind > _DATA and kind is not WSMsgType.PING and kind is not WSMsgType.PONG:
+        if kind is not WSMsgType.PING and kind is not WSMsgType.PONG:
             self._seen_end()
         if kind is WSMsgType.CLOSE:
             self._closing = True
@@ -283,6 +380,63 @@ class ClientWebSocketResponse(ConnectionView):
                 return CLOSED_MESSAGE
             await self._finish()  # a violation (our close frame is out) or a missing pong
         return msg
+
+    async def _gather(self, msg: WSMessage, timeout: Optional[float]) -> WSMessage:
+        """A message the loop hands out in pieces, whole (``timeout`` for all of it), or what
+        came in between (not a piece). What is gathered when the time runs out is kept for
+        the next receive."""
+        loop = self._proto.loop
+        deadline = None if timeout is None else loop.time() + timeout
+        gathered = self._gathered
+        while True:
+            got = gathered.receive(msg)
+            if isinstance(got, ProtocolError):  # over max_msg_size: it and all after it are dropped, 1009
+                self._queue.discard()
+                self._proto.refuse(got)
+                return WSMessage(WSMsgType.ERROR, got, None)
+            if msg.extra.held:
+                self._read_on()
+            if got is not None:
+                return got
+            msg = await self._queue.get(None if deadline is None else max(deadline - loop.time(), 0.0))
+            if msg.type is not PIECE:
+                return msg
+
+    async def receive_stream(self, timeout: Optional[float] = None) -> AsyncMessageStream:
+        """The next data message, to read piece by piece with ``async for`` as it arrives, in
+        bounded memory whatever its size: ``stream.type`` is TEXT or BINARY, and the pieces
+        are str or bytes. Waits (``timeout``, ReceiveTimeout) for the message to begin;
+        raises ConnectionClosed if the connection ends first. Pieces are not frames: they
+        are what arrived, as it arrived (docs/threading.md, "Streamed messages")."""
+        check_timeout(timeout)
+        if timeout is None:
+            timeout = self._receive_timeout
+        if self._stream is not None:
+            self._leave_stream()
+        if self._closing and not self._closed:
+            await self._finish()
+        if self._closed:
+            raise self._ended()
+        first = self._gathered_so_far()
+        if first is None:
+            if not len(self._queue):
+                self._proto.stream()
+            first = await self._stream_item(timeout)
+            self._stream_start(first)
+        stream = AsyncMessageStream(self, first, timeout)
+        self._opened(stream)
+        return stream
+
+    async def _stream_item(self, timeout: Optional[float]) -> WSMessage:
+        """The next item for a stream, past the rest of a stream left unfinished; the end
+        as the application meets it."""
+        while True:
+            msg = await self._queue.get(timeout)
+            if not self._skipped(msg):
+                return await self._other(msg) if msg.type > _DATA else msg
+
+    def _read_on(self) -> None:
+        self._proto.read_on()
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
         return (await self.receive(timeout)).text
@@ -324,3 +478,8 @@ def _compress(compress: Optional[int]) -> bool:
     raise ValueError(
         f"compress= takes None (the connection's setting) or 0 (this message uncompressed), not {compress!r}"
     )
+
+
+async def _each(fragments: Iterable[Union[str, Payload]]) -> AsyncIterator[Union[str, Payload]]:
+    for fragment in fragments:
+        yield fragment

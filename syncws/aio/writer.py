@@ -158,17 +158,23 @@ class Sent(Coroutine[Any, Any, T]):
     ``ensure_future``, ``gather`` and ``wait_for`` all take it, as they take
     aiohttp's coroutines; and old aiohttp code that never awaits its sends (the
     seed's style) still sends, with no "never awaited" warning. Its value is None,
-    or ``value`` when given (``ping()``'s pong future).
+    or ``value`` when given (``ping()``'s pong future). ``after``: the send waits in
+    line behind a fragmented message (aio/turn.py); awaiting this waits for it too.
     """
 
-    __slots__ = ("_gen", "_value", "_writer")
+    __slots__ = ("_after", "_gen", "_value", "_writer")
 
-    def __init__(self, writer: FrameWriter, value: Any = None) -> None:
+    def __init__(
+        self, writer: FrameWriter, value: Any = None, after: "Optional[asyncio.Future[None]]" = None
+    ) -> None:
         self._writer = writer
         self._value = value
+        self._after = after
         self._gen: Optional[Generator[Any, None, T]] = None
 
     def _drained(self) -> Generator[Any, None, T]:
+        if self._after is not None:
+            yield from self._after.__await__()
         fut = self._writer._drain_future()
         if fut is not None:
             yield from fut.__await__()

@@ -26,12 +26,15 @@ class ClientConnection:
     messages into bytes. It tracks the closing handshake (RFC 6455 §7) and
     refuses to send data after our close frame; it performs no I/O and
     makes no policy (answering pings, timeouts) beyond the RFC's musts.
+    ``streams``: messages may come in pieces (see ``MessageReader``).
     """
 
-    def __init__(self, *, max_msg_size: int = 4 * 2**20, deflate: Optional[DeflateParams] = None) -> None:
+    def __init__(
+        self, *, max_msg_size: int = 4 * 2**20, deflate: Optional[DeflateParams] = None, streams: bool = False
+    ) -> None:
         self.deflate = deflate
         self.reader = MessageReader(
-            max_msg_size=max_msg_size, inflater=Inflater(deflate) if deflate else None
+            max_msg_size=max_msg_size, inflater=Inflater(deflate) if deflate else None, streams=streams
         )
         self.writer = MessageWriter(Deflater(deflate) if deflate else None)
         self.close_sent: Optional[Tuple[int, bytes]] = None
@@ -75,6 +78,11 @@ class ClientConnection:
     def send_message(self, opcode: int, payload: Payload, *, fragment_size: int = 0) -> bytes:
         self._check_open()
         return self.writer.message(opcode, payload, fragment_size=fragment_size)
+
+    def send_fragment(self, opcode: int, payload: Payload, fin: bool, compress: bool = True) -> bytes:
+        """One frame of a message sent in fragments (``MessageWriter.fragment``)."""
+        self._check_open()
+        return self.writer.fragment(opcode, payload, fin=fin, compress=compress)
 
     def send_ping(self, payload: Payload = b"") -> bytes:
         self._check_open()

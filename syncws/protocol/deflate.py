@@ -126,6 +126,17 @@ class Deflater:
                 return None
         return out or b"\x00"
 
+    def compress_fragment(self, data: bytes, last: bool) -> bytes:
+        """One fragment of a compressed message, flushed so it can leave now (RFC 7692
+        §7.2.1); only the last fragment drops the empty block's tail."""
+        out = self._obj.compress(data) + self._obj.flush(zlib.Z_SYNC_FLUSH)
+        if last:
+            if out.endswith(_TAIL):
+                out = out[:-4]
+            if self._reset_each:
+                self._obj = self._new()
+        return out
+
 
 class Inflater:
     """Decompresses incoming messages, never producing more than the caller allows."""
@@ -137,18 +148,27 @@ class Inflater:
 
     def decompress(self, data: bytes, limit: Optional[int]) -> bytes:
         """Inflate ``data``; ``limit`` (None: unbounded) caps the output, raising 1009 past it."""
+        if limit is None:
+            return self._inflate(data, 0)
+        out = self._inflate(data, limit + 1)
+        if len(out) > limit:
+            raise ProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "decompressed message exceeds max_msg_size")
+        return out
+
+    def decompress_some(self, data: bytes, size: int) -> Tuple[bytes, bytes]:
+        """Inflate at most ``size`` bytes of ``data`` (a streamed message, piece by piece);
+        also returns the input left over. With ``size`` bytes out, more may be due."""
+        out = self._inflate(data, size)
+        return out, self._obj.unconsumed_tail
+
+    def _inflate(self, data: bytes, max_length: int) -> bytes:
         try:
-            if limit is None:
-                return self._obj.decompress(data)
-            out = self._obj.decompress(data, limit + 1)
+            return self._obj.decompress(data, max_length)
         except zlib.error as exc:
             # 1007 (inconsistent data), not `websockets`' 1002: RFC 7692 names no code, and in
             # a text message a corrupt stream may first show as invalid UTF-8 (1007) or as
             # this, depending on how the bytes were cut; one code keeps the answer the same.
             raise ProtocolError(WSCloseCode.INVALID_TEXT, f"invalid compressed data: {exc}") from None
-        if len(out) > limit:
-            raise ProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "decompressed message exceeds max_msg_size")
-        return out
 
     def finish(self, limit: Optional[int]) -> bytes:
         """End of message: flush with the tail the sender stripped."""

@@ -4,16 +4,24 @@ Bytes may arrive in any chunking, one byte at a time included, and give the
 same messages. Every rule is checked as soon as the bytes that break it are
 seen: a bad header fails before its payload arrives, invalid UTF-8 fails at
 the first bad byte, an oversized message fails before it is buffered.
+
+With ``streams=True`` (what connections use) a message may instead be handed
+out in pieces as it arrives (``WSMsgType.CONTINUATION`` items, see
+protocol/fragments.py): once the receiver asked for it (``claim``), or once it
+grows past ``max_msg_size``. In the second case the reader stops (``held``)
+with at most ``max_msg_size`` of it handed out, flagged as too big, until the
+receiver decides: ``resume`` streams the rest, ``stop`` refuses it.
 """
 
 from __future__ import annotations
 
 import codecs
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .close_codes import WSCloseCode, parse_close_payload
 from .deflate import Inflater
 from .errors import ProtocolError
+from .fragments import Piece
 from .messages import WSMessage, WSMsgType
 from .trace import PREVIEW_BYTES, trace_frame, trace_inflated, tracing
 
@@ -21,6 +29,7 @@ __all__ = ["MessageReader"]
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+_PIECE = WSMsgType.CONTINUATION
 _PROTOCOL = WSCloseCode.PROTOCOL_ERROR
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
 # Pieces shorter than this are packed _PACK at a time (see MessageReader._add).
@@ -66,11 +75,24 @@ class MessageReader:
     Not thread-safe: one reader per connection, fed from one thread.
     """
 
-    def __init__(self, *, max_msg_size: int = 4 * 2**20, inflater: Optional[Inflater] = None) -> None:
+    def __init__(
+        self, *, max_msg_size: int = 4 * 2**20, inflater: Optional[Inflater] = None, streams: bool = False
+    ) -> None:
         if max_msg_size < 0:
             raise ValueError("max_msg_size must be >= 0 (0 means unlimited)")
         self._max = max_msg_size
         self._inflater = inflater
+        self._streams = streams
+        self._streaming = False  # the message in progress is handed out in pieces
+        self._claimed = False  # the next message to start is streamed
+        self._over = False  # the message in progress has passed max_msg_size
+        self._too_big: Optional[ProtocolError] = None  # to flag the next piece with
+        # Stopped until the receiver takes the last piece handed out (resume), or refuses
+        # the message (stop); input meanwhile is kept, unparsed.
+        self.held = False
+        self._discarding = False  # our close began: data is dropped unread
+        self._pending: Optional[Tuple[bytes, bool]] = None  # compressed input not yet inflated, and its `last`
+        self._inflated = 0  # bytes inflated since the last piece handed out
         self._leftover = b""
         self._in_payload = False
         self._remaining = 0
@@ -101,15 +123,86 @@ class MessageReader:
         out: List[WSMessage] = []
         if self.error is not None or self.close_received:
             return out
-        if self._leftover:
-            data = self._leftover + data
-            self._leftover = b""
+        if self.held:  # kept until the receiver has taken what was handed out; reading is paused
+            self._leftover += data
+            return out
         try:
-            self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
+            if self._pending is not None and self._inflate_pending(out):
+                self._leftover += data  # what was pending inflated to a whole piece again
+            else:
+                if self._leftover:
+                    data = self._leftover + data
+                    self._leftover = b""
+                self._parse(bytes(data) if not isinstance(data, bytes) else data, out)
         except ProtocolError as exc:
             self.error = exc
             out.append(WSMessage(WSMsgType.ERROR, exc, None))
+            return out
+        if self._streaming and (self._parts or self._too_big is not None or self.held):
+            self._piece(False, out)  # what this read brought of a streamed message, as one piece
         return out
+
+    def _inflate_pending(self, out: List[WSMessage]) -> bool:
+        """Inflate on what a full piece left over; True if that fills a piece again (held)."""
+        assert self._pending is not None
+        rest, last = self._pending
+        self._pending = None
+        self._payload(rest, last, out)
+        return self.held
+
+    def claim(self) -> List[WSMessage]:
+        """The receiver wants the message in progress, or else the next one, in pieces as it
+        arrives; returns what that hands out now (what is held so far)."""
+        if self.held:
+            return self.resume()
+        out: List[WSMessage] = []
+        if not self._msg_op:
+            self._claimed = True
+        elif not self._streaming:
+            self._streaming = True
+            if self._parts:
+                self._piece(False, out)
+        return out
+
+    def resume(self) -> List[WSMessage]:
+        """The receiver streams the message the reader is held on: parse on."""
+        if not self.held:
+            return []
+        self.held = False
+        return self.feed(b"")
+
+    def discard(self) -> None:
+        """Our close began: data from now on is dropped unread (control frames still count),
+        and a hold ends; what is kept is parsed with the next ``feed``."""
+        self._discarding = True
+        self.held = False
+        self._pending = None
+        self._too_big = None
+        self._parts = []
+
+    def stop(self, error: ProtocolError) -> None:
+        """The receiver refused the message: all further input is ignored."""
+        self.held = False
+        self._leftover = b""
+        self._pending = None
+        if self.error is None:
+            self.error = error
+
+    def _passed_limit(self, size: int) -> None:
+        """The message in progress reached ``size`` bytes, over max_msg_size."""
+        err = ProtocolError(
+            WSCloseCode.MESSAGE_TOO_BIG, f"message of at least {size} bytes exceeds max_msg_size={self._max}"
+        )
+        if self._discarding:
+            self._over = True
+            return
+        if not self._streams:
+            raise err
+        self._over = True
+        self._too_big = err
+        if not self._streaming:  # nobody asked for it in pieces: wait for the receiver
+            self._streaming = True
+            self.held = True
 
     def _parse(self, data: bytes, out: List[WSMessage]) -> None:
         trace = tracing()
@@ -183,12 +276,18 @@ class MessageReader:
                     self._msg_op = opcode
                     self._compressed = bool(rsv)
                     self._size = 0
-                if not self._compressed and self._max and self._size + n > self._max:
-                    raise ProtocolError(
-                        WSCloseCode.MESSAGE_TOO_BIG,
-                        f"message of at least {self._size + n} bytes exceeds max_msg_size={self._max}",
-                    )
-                if fin and opcode and not self._compressed and end - pos >= n:
+                    if self._claimed:
+                        self._claimed = False
+                        self._streaming = True
+                if not self._compressed and self._max and self._size + n > self._max and not self._over:
+                    self._passed_limit(self._size + n)
+                    if self.held:  # before its payload: the receiver decides first
+                        self._fin = bool(fin)
+                        self._remaining = n
+                        self._in_payload = True
+                        self._leftover = data[pos:]
+                        return
+                if fin and opcode and not self._compressed and not self._streaming and end - pos >= n:
                     # Fast path: a whole unfragmented message in hand.
                     payload = data[pos : pos + n]
                     pos += n
@@ -215,25 +314,34 @@ class MessageReader:
             if self._remaining:
                 break
             self._in_payload = False
+            if self.held:
+                break
         if pos < end:
             self._leftover = data[pos:]
 
     def _payload(self, chunk: bytes, last: bool, out: List[WSMessage]) -> None:
         """Take one piece of a data frame's payload; ``last`` ends the message."""
+        if self._discarding:
+            if last:
+                self._end_message()
+            return
         if self._compressed:
             assert self._inflater is not None
-            limit = self._max - self._size if self._max else None
-            if chunk:
-                chunk = self._inflater.decompress(chunk, limit)
-            if last:
-                tail = self._inflater.finish(None if limit is None else limit - len(chunk))
-                if tail:
-                    chunk += tail
+            if self._streams and self._max:
+                chunk, last = self._inflate_piece(chunk, last)
+            else:  # nothing past max_msg_size is inflated
+                limit = self._max - self._size if self._max else None
+                if chunk:
+                    chunk = self._inflater.decompress(chunk, limit)
+                if last:
+                    tail = self._inflater.finish(None if limit is None else limit - len(chunk))
+                    if tail:
+                        chunk += tail
         self._size += len(chunk)
         if self._msg_op == 1:
             decoder = self._decoder
             if decoder is None:
-                if last and not self._parts:
+                if last and not self._parts and not self._streaming:
                     try:
                         text = chunk.decode("utf-8")
                     except UnicodeDecodeError:
@@ -250,13 +358,41 @@ class MessageReader:
             if piece:
                 self._add(piece)
             if last:
+                if self._streaming:
+                    self._piece(True, out)
+                    return
                 self._finish("".join(self._parts), out)  # type: ignore[arg-type]
         else:
             if chunk or not self._parts:
                 self._add(chunk)
             if last:
+                if self._streaming:
+                    self._piece(True, out)
+                    return
                 parts = self._parts
                 self._finish(parts[0] if len(parts) == 1 else b"".join(parts), out)  # type: ignore[arg-type]
+
+    def _inflate_piece(self, data: bytes, last: bool) -> Tuple[bytes, bool]:
+        """With streams: inflate at most max_msg_size at a time (one past what is left of it,
+        for a message not streamed). When that much comes out, the rest of ``data`` waits,
+        held, until the receiver takes what was handed out (or decides, if the message just
+        passed max_msg_size), so a compressed stream holds one piece at a time."""
+        assert self._inflater is not None
+        size = self._max - self._inflated if self._streaming else self._max - self._size + 1
+        out = b""
+        if data:
+            if size > 0:
+                out, data = self._inflater.decompress_some(data, size)
+            if len(out) >= size:  # a whole piece: hold the rest
+                self._pending = (data, last)
+                last = False
+                self.held = True
+        self._inflated += len(out)
+        if last:
+            out += self._inflater.finish(self._max)
+        if not self._over and self._size + len(out) > self._max:
+            self._passed_limit(self._size + len(out))
+        return out, last
 
     def _add(self, piece: Union[bytes, str]) -> None:
         """Keep a piece of the message; runs of small pieces are packed together, so a
@@ -273,16 +409,37 @@ class MessageReader:
             parts.append(run[0][:0].join(run))  # type: ignore[arg-type]
             self._small = 0
 
+    def _piece(self, last: bool, out: List[WSMessage]) -> None:
+        """Hand out what is gathered of a streamed message as one piece."""
+        parts = self._parts
+        empty: Union[bytes, str] = "" if self._msg_op == 1 else b""
+        data = parts[0] if len(parts) == 1 else empty.join(parts)  # type: ignore[arg-type]
+        out.append(WSMessage(_PIECE, data, Piece(last, self._too_big, self.held)))
+        self._too_big = None
+        self._inflated = 0
+        self._parts = []
+        self._small = 0
+        if last:
+            self._end_message()
+
     def _finish(self, data: Union[bytes, str], out: List[WSMessage]) -> None:
         if self._compressed and tracing():  # the frames were traced as deflate bytes
             trace_inflated(self._msg_op, data)
         out.append(WSMessage(_TEXT if self._msg_op == 1 else _BINARY, data, ""))
+        self._end_message()
+
+    def _end_message(self) -> None:
         self._msg_op = 0
         self._parts = []
         self._small = 0
         self._decoder = None
+        self._streaming = False
+        self._over = False
+        self._inflated = 0
 
     def _control(self, opcode: int, payload: bytes, out: List[WSMessage]) -> None:
+        if self._streaming and self._parts:
+            self._piece(False, out)  # what came before it, first
         if opcode == 0x9:
             out.append(WSMessage(WSMsgType.PING, payload, ""))
         elif opcode == 0xA:

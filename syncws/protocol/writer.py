@@ -26,6 +26,8 @@ class MessageWriter:
         self.deflater = deflater
         self._mask = mask
         self._keys = MaskKeys() if mask else None
+        # A message being sent in fragments: None between messages, else whether it is compressed.
+        self._fragmented: Optional[bool] = None
 
     def message(self, opcode: int, payload: Payload, *, fragment_size: int = 0, compress: bool = True) -> bytes:
         """A data message as one frame, or as frames of ``fragment_size`` bytes.
@@ -53,6 +55,26 @@ class MessageWriter:
                 self._frame(opcode if not frames else Opcode.CONTINUATION, piece, fin=last, rsv1=rsv1 and not frames)
             )
         return b"".join(frames)
+
+    def fragment(self, opcode: int, payload: Payload, *, fin: bool, compress: bool = True) -> bytes:
+        """One frame of a message sent as fragments: ``opcode`` (TEXT or BINARY) on the first
+        frame, CONTINUATION on the rest, FIN on the last. The first fragment settles whether
+        the message is compressed (RSV1 on that frame only). Callers send a fragmented
+        message's frames in one uninterrupted turn, with no other data frame in between."""
+        compressed = self._fragmented
+        first = compressed is None
+        deflater = self.deflater
+        if compressed is None:
+            compressed = compress and deflater is not None and deflater.enabled
+        if type(payload) is not bytes:
+            payload = byte_view(payload)
+        if compressed and deflater is not None:
+            payload = deflater.compress_fragment(bytes(payload), fin)
+        frame = self._frame(
+            opcode if first else Opcode.CONTINUATION, payload, fin=fin, rsv1=bool(compressed) and first
+        )
+        self._fragmented = None if fin else compressed
+        return frame
 
     def _frame(self, opcode: int, payload: Payload, *, fin: bool = True, rsv1: bool = False) -> bytes:
         if tracing():

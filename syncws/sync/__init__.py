@@ -2,7 +2,8 @@
 
 from .client import connect
 from .loop_thread import LoopThread, get_loop_thread
+from .stream import MessageStream
 from .wait import wait
 from .websocket import SyncWebSocket
 
-__all__ = ["LoopThread", "SyncWebSocket", "connect", "get_loop_thread", "wait"]
+__all__ = ["LoopThread", "MessageStream", "SyncWebSocket", "connect", "get_loop_thread", "wait"]

@@ -21,7 +21,7 @@ from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .opening import Opened, hand_over, open_here, opens_here
 from .reconnect import Reconnecting
-from .websocket import SyncWebSocket, close_soon
+from .websocket import SyncWebSocket
 from .writer import ThreadWriter, make_thread_writer
 
 __all__ = ["connect"]
@@ -69,7 +69,7 @@ def _open(
         protocol.lost.add_done_callback(lambda _: runner.connections.discard(protocol))
         with handover:
             if abandoned:
-                close_soon(protocol)
+                protocol.close_soon()
             else:
                 opened.append((protocol, result))
 
@@ -93,7 +93,7 @@ def _open(
             if here and not taken and isinstance(here[0], Opened):
                 here[0].sock.close()  # still ours: the loop never took it
         for protocol, _ in left:
-            runner.call_soon(close_soon, protocol)
+            runner.call_soon(protocol.close_soon)
         raise
 
 

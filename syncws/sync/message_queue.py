@@ -70,6 +70,10 @@ class ThreadMessageQueue(QueueBase):
     def _call_on_loop(self, callback: Callable[[], None]) -> None:
         self._loop.call_soon_threadsafe(callback)
 
+    def discard(self) -> None:
+        with self._mutex:
+            self._stop_accepting()
+
     def when_taken(self, callback: Callable[[], None]) -> bool:
         with self._mutex:
             return super().when_taken(callback)

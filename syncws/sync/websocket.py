@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 import warnings
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Iterable, Iterator, List, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
-from ..aio.errors import ConnectionClosedError, PongTimeout, SendTimeout
-from ..aio.response import ConnectionView, JSONEncoder, check_bytes, check_str, check_timeout, control_payload
+from ..aio.errors import PongTimeout, SendTimeout
+from ..aio.response import (
+    ConnectionView,
+    JSONEncoder,
+    check_bytes,
+    check_str,
+    check_timeout,
+    control_payload,
+)
+from ..aio.stream import PieceReceiver
 from ..protocol.close_codes import WSCloseCode, check_close
-from ..protocol.errors import ConnectionClosed, ConnectionClosedOK
+from ..protocol.errors import ConnectionClosed, ProtocolError
+from ..protocol.fragments import (
+    FRAGMENT_CUT_SHORT,
+    PIECE,
+    check_all,
+    check_fragments,
+    first_fragment,
+    next_fragment,
+)
 from ..protocol.handshake import HandshakeResult
 from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType, expect
 from ..protocol.writer import Payload
@@ -24,15 +41,16 @@ from . import loop_thread
 from .blocking import wait_future
 from .loop_thread import LoopStopped, LoopThread
 from .message_queue import ThreadMessageQueue
+from .stream import MessageStream
 from .writer import ThreadWriter
 
 __all__ = ["SyncWebSocket"]
 
+_NOTHING = object()
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
-_NORMAL = (WSCloseCode.OK, WSCloseCode.GOING_AWAY, WSCloseCode.NO_STATUS_RECEIVED)
 
 
-class SyncWebSocket(ConnectionView):
+class SyncWebSocket(ConnectionView, PieceReceiver):
     """A blocking WebSocket. Any number of threads may send at once (frames
     never interleave); one thread at a time may receive."""
 
@@ -57,6 +75,7 @@ class SyncWebSocket(ConnectionView):
         self._writer = writer
         self._conn = protocol.conn
         self._generation = loop_thread.fork_generation
+        self._init_pieces()
 
     def _check_process(self) -> None:
         if self._generation != loop_thread.fork_generation:
@@ -88,13 +107,54 @@ class SyncWebSocket(ConnectionView):
 
     def send_str(self, data: str) -> None:
         self._check_process()
-        self._writer.send(self._conn.send_text, check_str(data))
+        self._writer.send_data(self._conn.send_text, check_str(data))
         self._after_send()
 
     def send_bytes(self, data: Payload) -> None:
         self._check_process()
-        self._writer.send(self._conn.send_binary, check_bytes(data))
+        self._writer.send_data(self._conn.send_binary, check_bytes(data))
         self._after_send()
+
+    def send_fragments(self, fragments: Iterable[Union[str, Payload]]) -> None:
+        """Send one message in fragments, each as one frame as soon as ``fragments`` yields it:
+        all str make a text message, all bytes (or other buffers) a binary one. A list or
+        tuple marks its last fragment FIN; another iterable is ended by an empty frame. An
+        empty iterable sends nothing. The message holds the connection's turn until its
+        last frame: other threads' messages wait (pings and pongs do not).
+
+        A mixed or wrong type raises TypeError; for a list or tuple before anything is
+        sent. If the iterable raises (or yields a wrong type) part-way, half a message is
+        on the wire: the connection is closed with 1011 and the exception re-raised.
+        """
+        self._check_process()
+        fragments = check_fragments(fragments)
+        if not hasattr(fragments, "__iter__"):
+            raise TypeError("an async iterable needs the asyncio API (syncws.ws_connect)")
+        it = iter(fragments)
+        first = next(it, _NOTHING)
+        if first is _NOTHING:
+            return
+        opcode, payload = first_fragment(first)
+        count = check_all(opcode, fragments)
+        writer = self._writer
+        send = self._conn.send_fragment
+        writer.take_turn()
+        try:
+            sent = 1
+            writer.send(send, opcode, payload, count == 1)
+            self._after_send()
+            for fragment in it:
+                sent += 1
+                writer.send(send, opcode, next_fragment(opcode, fragment), sent == count)
+                self._after_send()
+            if count is None:
+                writer.send(send, opcode, b"", True)
+        except BaseException as exc:
+            writer.end_turn(complete=False)
+            if not isinstance(exc, ConnectionClosed):
+                self._runner.call_soon(self._proto.close_soon, WSCloseCode.INTERNAL_ERROR, FRAGMENT_CUT_SHORT)
+            raise
+        writer.end_turn(complete=True)
 
     def send_json(self, data: Any, *, dumps: JSONEncoder = json.dumps) -> None:
         self.send_str(dumps(data))
@@ -127,7 +187,73 @@ class SyncWebSocket(ConnectionView):
         check_timeout(timeout)
         if timeout is None:
             timeout = self._receive_timeout
-        return self._queue.get(timeout)
+        if self._stream is not None:
+            self._leave_stream()
+        msg = self._queue.get(timeout)
+        if msg.type is PIECE:
+            return self._gather(msg, timeout)
+        return msg
+
+    def _gather(self, msg: WSMessage, timeout: Optional[float]) -> WSMessage:
+        """A message the loop hands out in pieces, whole (``timeout`` for all of it). What is
+        gathered when the time runs out is kept for the next receive."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        gathered = self._gathered
+        while True:
+            got = gathered.receive(msg)
+            if isinstance(got, ProtocolError):
+                return self._refuse(got)
+            if msg.extra.held:
+                self._read_on()
+            if got is not None:
+                return got
+            msg = self._queue.get(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+            if msg.type is not PIECE:
+                return msg
+
+    def _refuse(self, err: ProtocolError) -> WSMessage:
+        """A message over max_msg_size met by receive(): it and all after it are dropped and
+        the connection fails with 1009, as when no stream is possible."""
+        self._queue.discard()
+        try:
+            self._runner.run(_call(self._proto.refuse, err), what="receive()")
+        except LoopStopped:
+            pass
+        return WSMessage(WSMsgType.ERROR, err, None)
+
+    def receive_stream(self, timeout: Optional[float] = None) -> MessageStream:
+        """The next data message, to read piece by piece as it arrives, in bounded memory
+        whatever its size: ``stream.type`` is TEXT or BINARY, and iterating the stream
+        yields str or bytes pieces. Waits (``timeout``, ReceiveTimeout) for the message to
+        begin; raises ConnectionClosed if the connection ends first. Pieces are not frames:
+        they are what arrived, as it arrived (docs/threading.md, "Streamed messages").
+        """
+        self._check_process()
+        self._runner.check_caller("receive_stream()")
+        check_timeout(timeout)
+        if timeout is None:
+            timeout = self._receive_timeout
+        if self._stream is not None:
+            self._leave_stream()
+        first = self._gathered_so_far()
+        if first is None:
+            if not len(self._queue):
+                self._runner.call_soon(self._proto.stream)
+            first = self._stream_item(timeout)
+            self._stream_start(first)
+        stream = MessageStream(self, first, timeout)
+        self._opened(stream)
+        return stream
+
+    def _stream_item(self, timeout: Optional[float]) -> WSMessage:
+        """The next item for a stream, past the rest of a stream left unfinished."""
+        while True:
+            msg = self._queue.get(timeout)
+            if not self._skipped(msg):
+                return msg
+
+    def _read_on(self) -> None:
+        self._runner.call_soon(self._proto.read_on)
 
     def receive_str(self, *, timeout: Optional[float] = None) -> str:
         """The next message, which must be text. At the end of the connection raises
@@ -144,18 +270,6 @@ class SyncWebSocket(ConnectionView):
         if msg.type in _END or msg.type is WSMsgType.ERROR:
             raise self._ended()
         return expect(msg, kind)
-
-    def _ended(self) -> ConnectionClosed:
-        """The end, as `websockets` and websocket-client report it to blocking callers."""
-        code, reason = self.close_code, self.close_reason or ""
-        cause = self.exception()
-        what = f"the connection to {self.url}"
-        if cause is None and code in _NORMAL:
-            return ConnectionClosedOK(f"{what} closed (code {code}, reason {reason!r})", code, reason)
-        why = f": {cause}" if cause is not None else ""
-        err = ConnectionClosedError(f"{what} ended (code {code}, reason {reason!r}){why}", code, reason)
-        err.__cause__ = cause
-        return err
 
     def receive_json(self, *, loads: JSONDecoder = json.loads, timeout: Optional[float] = None) -> Any:
         return loads(self.receive_str(timeout=timeout))
@@ -197,17 +311,15 @@ class SyncWebSocket(ConnectionView):
         if getattr(self, "_generation", None) != loop_thread.fork_generation:
             return  # inherited through fork(): the parent owns it
         warnings.warn(f"unclosed {self!r}; closing it", ResourceWarning, source=self, stacklevel=2)
-        self._runner.call_soon(close_soon, proto)
+        self._runner.call_soon(proto.close_soon)
 
     def __repr__(self) -> str:
         state = "closed" if self._proto.closed else "open"
         return f"<SyncWebSocket {state} protocol={self.protocol!r}>"
 
 
-def close_soon(proto: WebSocketProtocol) -> None:
-    """Close with 1001 without waiting (loop thread): for connections nobody holds any more."""
-    if not proto.lost.done():
-        proto.loop.create_task(proto.close(WSCloseCode.GOING_AWAY))
+async def _call(function: Any, *args: Any) -> None:
+    function(*args)
 
 
 class PongWaiter:

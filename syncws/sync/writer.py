@@ -6,6 +6,11 @@ the kernel does not take at once is queued, and one loop callback hands the
 queue to the transport in a single write. One lock covers encoding and
 writing, so compression state and wire order agree.
 
+A message sent in fragments holds the *turn* from its first frame to its last:
+whole data messages from other threads wait for it (control frames do not:
+RFC 6455 lets them in between), and a fragmented message cut short leaves the
+turn cut, so no data frame follows it while the connection closes.
+
 The socket rule (docs/threading.md): a caller writes the socket only under
 this lock, and the loop withdraws that right under the same lock
 (``connection_lost``, which asyncio calls before it closes the socket), so no
@@ -20,9 +25,12 @@ import threading
 from typing import Any, Callable, List, Optional
 
 from ..aio.writer import HIGH_WATER, WriterBase
+from ..protocol.errors import ConnectionClosed
 from .blocking import interruptible
 
 __all__ = ["ThreadWriter", "make_thread_writer"]
+
+_CUT = -1  # the turn of a fragmented message that never ended: no data frame may follow
 
 
 class ThreadWriter(WriterBase):
@@ -48,6 +56,8 @@ class ThreadWriter(WriterBase):
         self._flush_scheduled = False
         self._transport_size = 0  # bytes the transport holds, as last seen (loop writes it)
         self._busy = False  # the transport holds unsent bytes: writing past it would reorder
+        self._turn: Optional[int] = None  # the thread sending a fragmented message, or _CUT
+        self._turn_free: Optional[threading.Condition] = None  # made on first need
         transport.set_write_buffer_limits(high=0)  # hear of every unsent byte
 
     def allow_direct(self, sock: Optional[socket.socket]) -> None:
@@ -61,6 +71,41 @@ class ThreadWriter(WriterBase):
     def send(self, encode: Callable[..., bytes], *args: Any) -> None:
         with self._lock:
             self._encode_and_write(encode, args, self._write_locked)
+
+    def send_data(self, encode: Callable[..., bytes], *args: Any) -> None:
+        """``send`` for a whole data message: after any fragmented message in progress."""
+        with self._lock:
+            if self._turn is not None:
+                self._wait_turn()
+            self._encode_and_write(encode, args, self._write_locked)
+
+    def take_turn(self) -> None:
+        """Start a fragmented message: wait for the one in progress, if any, to end."""
+        with self._lock:
+            self._wait_turn()
+            self._turn = threading.get_ident()
+
+    def end_turn(self, complete: bool) -> None:
+        """The fragmented message ended; ``complete=False``: cut short, the turn stays cut."""
+        with self._lock:
+            self._turn = None if complete else _CUT
+            if self._turn_free is not None:
+                self._turn_free.notify_all()
+
+    def _wait_turn(self) -> None:
+        """Under the lock: until no other thread's fragmented message is in progress."""
+        while self._turn is not None:
+            if self._turn == threading.get_ident():
+                raise RuntimeError(
+                    "this thread is sending a fragmented message: another message now would split it"
+                )
+            if self._turn == _CUT:
+                raise ConnectionClosed("cannot send: a fragmented message was cut short and the connection is failing")
+            if self.error is not None:
+                raise self._closed_error()
+            if self._turn_free is None:
+                self._turn_free = threading.Condition(self._lock)
+            interruptible(self._turn_free.wait, None)
 
     def _write_locked(self, data: bytes) -> None:
         if threading.get_ident() == self._loop_thread:
@@ -147,6 +192,8 @@ class ThreadWriter(WriterBase):
             self._queued = 0
             self._transport_size = 0
             self._wake()
+            if self._turn_free is not None:
+                self._turn_free.notify_all()
 
 
 def make_thread_writer(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, write_limit: int) -> WriterBase:

@@ -1,0 +1,95 @@
+"""Whose turn it is to send data frames on an asyncio connection.
+
+A task sending a message in fragments holds the turn from its first frame to
+its last, across the awaits in between (its iterable, flow control). Whole
+messages sent meanwhile by other tasks wait in line and are written, in the
+order they were sent, when the turn ends; so are fragmented messages of other
+tasks. Control frames never wait (RFC 6455 §5.4 lets them in between). A
+fragmented message cut short leaves the turn cut: nothing waiting is written,
+and every later data send raises ConnectionClosed while the connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Callable, Deque, Optional, Tuple
+
+from ..protocol.errors import ConnectionClosed
+
+__all__ = ["MessageTurn"]
+
+# In line: a send to make when the turn comes (None: a task waiting to take the turn), its
+# future, and the waiting task.
+_Waiting = Tuple[Optional[Callable[[], None]], "asyncio.Future[None]", "Optional[asyncio.Task[object]]"]
+
+
+class MessageTurn:
+    """Loop thread only; one per connection."""
+
+    __slots__ = ("_cut", "_line", "_loop", "busy", "owner")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.owner: "Optional[asyncio.Task[object]]" = None
+        self._line: Deque[_Waiting] = collections.deque()
+        self._cut = False
+        self.busy = False  # a data send now must wait (``later``) instead of writing
+
+    def later(self, send: Callable[[], None]) -> "asyncio.Future[None]":
+        """``send()`` when the turn ends, in line; the future holds its outcome."""
+        self._check()
+        fut = self._loop.create_future()
+        self._line.append((send, fut, None))
+        return fut
+
+    async def take(self) -> None:
+        """Hold the turn (after whatever is in line); ``release`` must follow."""
+        self._check()
+        task = asyncio.current_task()
+        if self.owner is None and not self._line:
+            self.owner = task
+            self.busy = True
+            return
+        fut = self._loop.create_future()
+        self._line.append((None, fut, task))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None and self.owner is task:
+                self.release(complete=True)  # handed over as we were cancelled: pass it on
+            raise
+
+    def release(self, complete: bool) -> None:
+        """The fragmented message ended (``complete=False``: cut short)."""
+        self.owner = None
+        self.busy = self._cut = self._cut or not complete
+        while self._line:
+            send, fut, task = self._line.popleft()
+            if fut.done():  # its task was cancelled while waiting
+                continue
+            if self._cut:
+                fut.set_exception(self._cut_error())
+                continue
+            if send is None:
+                self.owner = task
+                self.busy = True
+                fut.set_result(None)
+                return
+            try:
+                send()
+            except Exception as exc:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(None)
+
+    def _check(self) -> None:
+        if self._cut:
+            raise self._cut_error()
+        task = asyncio.current_task()
+        if task is not None and task is self.owner:
+            raise RuntimeError("this task is sending a fragmented message: another message now would split it")
+
+    @staticmethod
+    def _cut_error() -> ConnectionClosed:
+        return ConnectionClosed("cannot send: a fragmented message was cut short and the connection is failing")
