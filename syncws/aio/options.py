@@ -278,7 +278,10 @@ def _redacted(name: str, value: Any) -> str:
     if value is None:
         return "None"
     if name == "proxy" and isinstance(value, str):  # without the URL's user:password
-        return repr(redact_proxy_url(value))
+        try:
+            return repr(str(parse_proxy(value)))
+        except ValueError:
+            return repr(redact_proxy_url(value))
     if name == "cookies":
         return repr(REDACTED)
     if isinstance(value, Headers):  # headers, proxy_headers: secret values only
