@@ -17,6 +17,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
 
 from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_close
 from ..protocol.connection import ClientConnection
+from ..protocol.deflate import DEFAULT_COMPRESS, CompressSettings
 from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
 from ..protocol.messages import WSMessage, WSMsgType
@@ -51,7 +52,8 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_buffer", "_close_frame_seen", "_closing", "_compress", "_fail_close_pending",
+        "__weakref__", "_buffer", "_close_frame_seen", "_closing", "_compress", "_compress_settings",
+        "_fail_close_pending",
         "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
         "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
@@ -66,6 +68,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         key: str,
         protocols: Sequence[str] = (),
         compress: int = 0,
+        compress_settings: CompressSettings = DEFAULT_COMPRESS,
         max_msg_size: int = 4 * 2**20,
         autoping: bool = True,
         autoclose: bool = True,
@@ -79,6 +82,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._key = key
         self._protocols = tuple(protocols)
         self._compress = compress
+        self._compress_settings = compress_settings
         self._max_msg_size = max_msg_size
         self._make_writer = make_writer
         self._write_limit = write_limit
@@ -224,7 +228,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             if response is None:
                 return
             result = validate_response(
-                response, self._key, protocols=self._protocols, compress=self._compress
+                response,
+                self._key,
+                protocols=self._protocols,
+                compress=self._compress,
+                compress_window_bits=self._compress_settings.window_bits,
             )
         except WSServerHandshakeError as exc:
             self._parser = None
@@ -250,7 +258,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._upgraded = (result, rest)
 
     def _opened(self, result: HandshakeResult, rest: bytes) -> None:
-        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate)
+        self.conn = ClientConnection(
+            max_msg_size=self._max_msg_size, deflate=result.deflate, compress_settings=self._compress_settings
+        )
         self.state.advance(ConnState.OPEN)
         deflater = self.conn.writer.deflater
         if deflater is not None and self.writer is not None:
