@@ -24,6 +24,7 @@ from ..protocol.messages import WSMessage, WSMsgType
 from .closing import EOF_GRACE, CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
+from .offload import offload_wanted
 from .pings import Pings
 from .state import ConnState, StateMachine
 from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
@@ -31,6 +32,9 @@ from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
 __all__ = ["WebSocketProtocol"]
 
 _DATA = WSMsgType.BINARY  # TEXT (1) and BINARY (2) are the only types <= this
+# Why reading is paused: the sink's queue is full, or a worker is inflating a read.
+_HOLD_SINK = 1
+_HOLD_WORKER = 2
 
 
 # asyncio's plain Protocol path receives with sock.recv(256 KiB): a fresh 256 KiB
@@ -52,10 +56,10 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_buffer", "_close_frame_seen", "_closing", "_compress", "_compress_settings",
-        "_fail_close_pending",
-        "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
-        "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
+        "__weakref__", "_backlog", "_buffer", "_close_frame_seen", "_closing", "_compress", "_compress_settings",
+        "_fail_close_pending", "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_lost_later",
+        "_make_writer", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_read_holds",
+        "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
         "loop", "lost", "pings", "raw_socket", "request", "sink", "state", "transport", "url", "writer",
     )
@@ -117,6 +121,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._last_recv = 0.0
         self._buffer = memoryview(b"")
         self._paused_early = False
+        self._read_holds = 0
+        # While a worker feeds a read (aio/offload.py): later reads, in order; and a
+        # connection_lost that came meanwhile, handled once the worker is done.
+        self._backlog: Optional[List[bytes]] = None
+        self._lost_later: Optional[Tuple[Optional[BaseException]]] = None
 
     # -- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -125,7 +134,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.writer = self._make_writer(self.loop, tp, self._write_limit)
         if self._paused_early:
             self.writer.pause_writing()
-        self.sink.attach(tp.pause_reading, self._resume_reading)
+        self.sink.attach(self._sink_full, self._resume_reading)
         upgraded, self._upgraded = self._upgraded, None
         if upgraded is not None:
             self._opened(*upgraded)
@@ -142,9 +151,17 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if conn is None:
             self._handshake_data(data)
             return
-        messages = conn.receive_data(data)
         if self.heartbeat is not None:
             self._alive()
+        if self._backlog is not None:  # a worker is feeding an earlier read: keep the order
+            self._backlog.append(data)
+            return
+        if offload_wanted(conn, len(data)):
+            self._offload(conn, data)
+            return
+        self._deliver(conn.receive_data(data))
+
+    def _deliver(self, messages: List[WSMessage]) -> None:
         if not messages:
             return
         # Data messages go to the sink in runs, so a waiting receiver wakes once and finds
@@ -162,7 +179,61 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def eof_received(self) -> Optional[bool]:
         return False  # close our side too
 
+    # -- reads inflated in a worker (aio/offload.py) --------------------------------
+    def _offload(self, conn: ClientConnection, data: bytes) -> None:
+        self._backlog = []
+        self._hold_reading(_HOLD_WORKER)
+        work = self.loop.run_in_executor(None, conn.receive_data, data)
+        work.add_done_callback(self._offloaded)
+
+    def _offloaded(self, work: "asyncio.Future[List[WSMessage]]") -> None:
+        """Loop thread: the worker's messages, then what was read meanwhile, in order."""
+        backlog, self._backlog = self._backlog or [], None
+        error = None if work.cancelled() else work.exception()
+        if work.cancelled() or error is not None:  # the executor is gone (loop shutting down)
+            self.give_up(ClientConnectionError("reading stopped: could not inflate a message", cause=error))
+        else:
+            self._deliver(work.result())
+        if backlog:
+            self.data_received(b"".join(backlog))
+        if self._worker_busy():
+            return  # that went to a worker again
+        self._release_reading(_HOLD_WORKER)
+        lost, self._lost_later = self._lost_later, None
+        if lost is not None:
+            self.connection_lost(lost[0])
+
+    def _worker_busy(self) -> bool:
+        return self._backlog is not None
+
+    def _hold_reading(self, why: int) -> None:
+        if not self._read_holds and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+        self._read_holds |= why
+
+    def _release_reading(self, why: int) -> None:
+        if not self._read_holds & why:
+            return
+        self._read_holds &= ~why
+        transport = self.transport
+        if not self._read_holds and transport is not None and not transport.is_closing():
+            transport.resume_reading()
+
+    def _sink_full(self) -> None:
+        self._hold_reading(_HOLD_SINK)
+
+    def _resume_reading(self) -> None:
+        # The queue has room again (loop thread).
+        self._release_reading(_HOLD_SINK)
+
     def connection_lost(self, exc: Optional[BaseException]) -> None:
+        if self._worker_busy():
+            # A worker still feeds what came before the end: its messages go first. The
+            # socket closes when this returns, so callers stop writing to it now.
+            self._lost_later = (exc,)
+            if self.writer is not None:
+                self.writer.connection_lost(ConnectionClosed("the connection is closed"))
+            return
         self.state.advance(ConnState.CLOSED)
         self._cancel_timers()
         transport = self.transport
@@ -211,12 +282,6 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self._paused_early = False
             return
         self.writer.resume_writing()
-
-    def _resume_reading(self) -> None:
-        # The queue has room again (loop thread).
-        transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.resume_reading()
 
     # -- opening handshake -----------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
