@@ -175,8 +175,8 @@ async def burst(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> di
 
 
 async def stall(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
-    """S9: ``conns`` tasks do ``count`` 1 KiB JSON round trips each, first alone, then while
-    one more connection echoes ``size``-byte JSON texts back to back (see the sync version)."""
+    """S9: ``conns`` tasks do ``count`` 1 KiB JSON round trips each alone, then round trips
+    while one more connection echoes ``batch`` ``size``-byte JSON texts (see the sync version)."""
     clock = time.perf_counter
     big_conn = await client.connect(url, True)
     conns = [await client.connect(url, True) for _ in range(sc.conns)]
@@ -184,9 +184,14 @@ async def stall(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> di
         check_deflate(sc.sid, conn.deflate)
     docs = payloads.json_texts(sc.size)
 
+    stop, sending = asyncio.Event(), asyncio.Event()
+
     async def rounds(tag: int, start: int, out: list[float]) -> None:
         conn = conns[tag]
-        for i in range(start, start + sc.count):
+        i = start
+        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big echoes are done
+        while (i < start + sc.count) if start <= 0 else not stop.is_set():
+            i += 1
             m = payloads.small_json(tag, i, 1024)
             t0 = clock()
             await conn.send_text(m)
@@ -200,21 +205,19 @@ async def stall(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> di
         await asyncio.gather(*(rounds(t, start, out) for t in range(sc.conns)))
         return out
 
-    stop, sending = asyncio.Event(), asyncio.Event()
     big_done = 0
 
     async def big() -> None:
         nonlocal big_done
-        i = 0
-        while not stop.is_set():
+        for i in range(sc.batch):
             m = docs[i % len(docs)]
             sending.set()
             await big_conn.send_text(m)
             r = await big_conn.recv()
             if r != m:
                 raise mismatch(sc.sid, i, m, r)
-            i += 1
-            big_done = i
+            big_done = i + 1
+        stop.set()
 
     for i in range(sc.warmup):
         await big_conn.send_text(docs[0])
@@ -225,8 +228,7 @@ async def stall(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> di
     with meter:
         task = asyncio.ensure_future(big())
         await sending.wait()
-        busy = await all_rounds(sc.count)
-        stop.set()
+        busy = await all_rounds(1)  # until the big echoes are done
         await task
     for conn in [big_conn, *conns]:
         await conn.close()

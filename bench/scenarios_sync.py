@@ -186,9 +186,9 @@ def burst(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
 
 
 def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
-    """S9: ``conns`` threads do ``count`` 1 KiB JSON round trips each, first with nothing
-    else going on, then while one more connection echoes ``size``-byte JSON texts
-    back to back (all with permessage-deflate). Latency per round trip."""
+    """S9: ``conns`` threads do ``count`` 1 KiB JSON round trips each with nothing else
+    going on, then round trips for as long as one more connection takes to echo
+    ``batch`` ``size``-byte JSON texts (all with permessage-deflate). Latency per round trip."""
     clock = time.perf_counter
     big_conn = client.connect(url, True)
     conns = [client.connect(url, True) for _ in range(sc.conns)]
@@ -196,9 +196,14 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
         check_deflate(sc.sid, conn.deflate)
     docs = payloads.json_texts(sc.size)
 
+    stop, sending = threading.Event(), threading.Event()
+
     def rounds(tag: int, start: int, out: list[float]) -> None:
         conn = conns[tag]
-        for i in range(start, start + sc.count):
+        i = start
+        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big echoes are done
+        while (i < start + sc.count) if start <= 0 else not stop.is_set():
+            i += 1
             m = payloads.small_json(tag, i, 1024)
             t0 = clock()
             conn.send_text(m)
@@ -216,20 +221,18 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
             t.join()
         return out
 
-    stop, sending = threading.Event(), threading.Event()
     big_done = [0]
 
     def big() -> None:
-        i = 0
-        while not stop.is_set():
+        for i in range(sc.batch):
             m = docs[i % len(docs)]
             sending.set()
             big_conn.send_text(m)
             r = big_conn.recv()
             if r != m:
                 raise mismatch(sc.sid, i, m, r)
-            i += 1
-            big_done[0] = i
+            big_done[0] = i + 1
+        stop.set()
 
     with thread_errors() as errors:
         for i in range(sc.warmup):
@@ -242,8 +245,7 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
         with meter:
             thread.start()
             sending.wait(60)
-            busy = all_rounds(sc.count)
-            stop.set()
+            busy = all_rounds(1)  # until the big echoes are done
             thread.join()
     if errors:
         raise errors[0]

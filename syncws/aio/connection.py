@@ -181,9 +181,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     # -- reads inflated in a worker (aio/offload.py) --------------------------------
     def _offload(self, conn: ClientConnection, data: bytes) -> None:
+        try:
+            work = self.loop.run_in_executor(None, conn.receive_data, data)
+        except RuntimeError:  # the loop's executor is shut down (the loop is ending): inflate here
+            self._deliver(conn.receive_data(data))
+            return
         self._backlog = []
         self._hold_reading(_HOLD_WORKER)
-        work = self.loop.run_in_executor(None, conn.receive_data, data)
         work.add_done_callback(self._offloaded)
 
     def _offloaded(self, work: "asyncio.Future[List[WSMessage]]") -> None:
