@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zlib
 from typing import List, Optional, Tuple
 
@@ -340,3 +342,15 @@ def test_backend_choice() -> None:
         assert type(Deflater(DeflateParams())._obj) is type(zlib.compressobj())
     finally:
         zlib_backend.use_zlib_backend(before)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("zlib", "zlib"), ("bogus", "unknown zlib backend 'bogus'; choose from zlib, zlib-ng")],
+)
+def test_backend_forced_from_the_environment(value: str, expected: str) -> None:
+    """SYNCWS_ZLIB picks the backend at import; a name that means nothing fails loudly there."""
+    code = "import syncws; print(syncws.zlib_backend())"
+    env = {**os.environ, "SYNCWS_ZLIB": value}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert expected in (proc.stdout if proc.returncode == 0 else proc.stderr)
