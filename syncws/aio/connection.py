@@ -194,7 +194,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """Loop thread: the worker's messages, then what was read meanwhile, in order."""
         backlog, self._backlog = self._backlog or [], None
         error = None if work.cancelled() else work.exception()
-        if work.cancelled() or error is not None:  # the executor is gone (loop shutting down)
+        if work.cancelled() or error is not None:  # the worker failed (MemoryError) or was cancelled
             self.give_up(ClientConnectionError("reading stopped: could not inflate a message", cause=error))
         else:
             self._deliver(work.result())
