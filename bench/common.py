@@ -62,6 +62,18 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def stall_result(sc: Scenario, meter: Meter, busy: list[float], idle: list[float],
+                 big_messages: int) -> dict[str, Any]:
+    """S9 headline: p99 of the small round trips (ms) while the big echoes run; idle p99 beside it."""
+    busy, idle = sorted(busy), sorted(idle)
+    p99 = percentile(busy, 99) * 1000.0
+    return {
+        "value": p99, "elapsed": meter.elapsed, "messages": len(busy), "big_messages": big_messages,
+        "p50_ms": percentile(busy, 50) * 1000.0, "idle_p99_ms": percentile(idle, 99) * 1000.0,
+        "max_ms": busy[-1] * 1000.0,
+    }
+
+
 def burst_result(sc: Scenario, meter: Meter, latencies: list[float]) -> dict[str, Any]:
     """S7 headline: p99 of the per-message latency in ms, with p50 and max beside it.
 

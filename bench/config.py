@@ -13,7 +13,7 @@ class Scenario:
 
     sid: str
     title: str
-    kind: str  # small | pipelined | large | connect | many | compressed | burst
+    kind: str  # small | pipelined | large | connect | many | compressed | burst | stall
     server: str  # which echo server: ws | ws-deflate (tcp-floor maps ws -> tcp)
     unit: str
     higher_is_better: bool
@@ -21,7 +21,7 @@ class Scenario:
     size: int = 0
     conns: int = 0
     warmup: int = 0  # in-process warm-up iterations before the timed section
-    batch: int = 0  # S7: messages the server writes per trigger, in one write
+    batch: int = 0  # S7: messages the server writes per trigger, in one write; S9: big echoes
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for the worker's command line."""
@@ -52,6 +52,13 @@ FULL: list[Scenario] = [
     # p50 is reported next to it. The server writes the 10 frames with one write.
     Scenario("S7", "burst: 10 x 64 B text in one server write, latency per message", "burst",
              "ws", "p99 ms", False, count=2_000, size=64, warmup=50, batch=10),
+    # S5 with permessage-deflate and 1 KiB JSON: what compression state costs per connection.
+    Scenario("S8", "many compressed: 1,000 connections x 20 round trips of 1 KiB JSON, deflate",
+             "many", "ws-deflate", "s wall", False, count=20, size=1024, conns=1000),
+    # Headline: p99 of the small round trips made while one connection echoes ``batch``
+    # 16 MiB JSON messages; ``count`` round trips each with it idle give the p99 beside it.
+    Scenario("S9", "stall: 50 connections x 1 KiB JSON round trips beside 16 MiB deflate echoes",
+             "stall", "ws-deflate", "p99 ms", False, count=100, size=16 * MIB, conns=50, warmup=1, batch=3),
 ]
 
 # Smoke-test counts: enough to exercise every code path (fragment-free large frames,
@@ -64,6 +71,8 @@ QUICK_COUNTS: dict[str, dict[str, int]] = {
     "S5-200": {"count": 5, "conns": 20},
     "S6": {"count": 4, "warmup": 1},
     "S7": {"count": 100, "warmup": 5},
+    "S8": {"count": 3, "conns": 20},
+    "S9": {"count": 10, "conns": 5, "warmup": 1, "size": MIB},
 }
 
 
@@ -72,7 +81,7 @@ def scenarios(quick: bool, scale: float, only: list[str] | None) -> list[Scenari
     if quick:
         chosen = [_quick(s, QUICK_COUNTS[s.sid]) for s in FULL if s.sid in QUICK_COUNTS]
     else:
-        # S5 keeps its connection counts (they are the point); only counts scale.
+        # S5, S8 and S9 keep their connection counts (they are the point); only counts scale.
         chosen = [replace(s, count=max(1, round(s.count * scale))) for s in FULL]
     if only:
         wanted = {w.upper() for w in only}
@@ -82,4 +91,4 @@ def scenarios(quick: bool, scale: float, only: list[str] | None) -> list[Scenari
 
 def _quick(sc: Scenario, counts: dict[str, int]) -> Scenario:
     return replace(sc, count=counts["count"], warmup=counts.get("warmup", sc.warmup),
-                   conns=counts.get("conns", sc.conns))
+                   conns=counts.get("conns", sc.conns), size=counts.get("size", sc.size))

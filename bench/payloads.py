@@ -53,6 +53,14 @@ def json_texts(size: int, variants: int = 2) -> list[str]:
     return out
 
 
+def small_json(tag: int, i: int, size: int = 1024) -> str:
+    """A JSON text of ``size`` bytes carrying its connection tag and sequence number (S8, S9)."""
+    head = f'{{"conn": {tag}, "seq": {i}, "items": ['
+    body = ", ".join(f'{{"id": {k}, "name": "item-{(tag * 31 + k) % 97}", "ok": true}}' for k in range(size // 30))
+    text = head + body
+    return text[: size - 2] + "]}" if len(text) >= size - 2 else text + " " * (size - 2 - len(text)) + "]}"
+
+
 # S7 bursts. The trigger names the burst's shape, so the servers need no configuration:
 # "burst:<count>:<size>:<seq>". The echo servers (bench/server/echo.js and
 # echo_server.py, plain "ws" kind only) answer it with ``count`` text messages of

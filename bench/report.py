@@ -8,7 +8,7 @@ from bench.clients import ASYNC_BASELINE, BASELINE, ClientInfo
 from bench.config import MIB, Scenario
 
 Key = tuple[str, str, str]  # (mode, scenario id, client)
-EXTRAS = ("peak_threads", "peak_rss_kib", "rss_per_conn_kib", "p50_ms")
+EXTRAS = ("peak_threads", "peak_rss_kib", "rss_per_conn_kib", "p50_ms", "idle_p99_ms", "big_messages")
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
@@ -72,6 +72,10 @@ def workload(sc: Scenario) -> str:
         return f"{sc.count:,} echoes of ~{sc.size / MIB:g} MiB JSON"
     if sc.kind == "connect":
         return f"{sc.count:,} connections"
+    if sc.kind == "stall":
+        return (f"{sc.conns} connections x {sc.count} round trips of 1 KiB JSON, alone (idle p99) and "
+                f"while one more connection echoes {sc.size / MIB:g} MiB JSON texts back to back; "
+                "all with permessage-deflate")
     if sc.kind == "burst":
         return (f"{sc.count:,} bursts of {sc.batch} x {sc.size} B text, each written by the "
                 f"server in one write; latency per message from sending the trigger")
@@ -92,6 +96,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
     """One Markdown table: every client on one scenario in one pinning mode."""
     many = sc.kind == "many"
     burst = sc.kind == "burst"
+    stall = sc.kind == "stall"
     better = "higher" if sc.higher_is_better else "lower"
     lines = [f"#### {sc.sid} — {sc.title}", "",
              f"{workload(sc)}; {sc.unit}, {better} is better.", ""]
@@ -101,6 +106,8 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
         head += ["peak threads", "peak RSS MiB", "RSS/conn KiB"]
     if burst:
         head.insert(3, "p50 ms")
+    if stall:
+        head[3:3] = ["idle p99 ms", "big echoes"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     base = stats.get((mode, sc.sid, BASELINE))
     abase = stats.get((mode, sc.sid, ASYNC_BASELINE))
@@ -118,6 +125,9 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
                  f"{row['client_cpu']:.3f}", server, f"{row['other_cpu']:.2f}"]
         if burst:
             cells.insert(3, fmt(row["p50_ms"], "ms") if "p50_ms" in row else "—")
+        if stall:
+            cells[3:3] = [fmt(row["idle_p99_ms"], "ms") if "idle_p99_ms" in row else "—",
+                          f"{row.get('big_messages', 0):.0f}"]
         if many:
             cells += [f"{row.get('peak_threads', 0):.0f}",
                       f"{row.get('peak_rss_kib', 0) / 1024:.1f}",
@@ -181,7 +191,12 @@ connection; peak threads are OS threads in the client process; RSS/conn is
 (peak RSS - RSS before connecting) / connections. S7 times every message of a
 10-message burst the server writes at once, from sending the trigger to that
 message's return; its headline (and ratios) is the p99 of those latencies, p50
-beside it. `raw-socket` is a hand-framed
+beside it. S8 is S5 with permessage-deflate and 1 KiB JSON. S9's headline is the
+p99 of 50 connections' small round trips while one more connection echoes 16 MiB
+JSON texts (all compressed), with the same p99 measured just before, alone (idle
+p99), and the number of big echoes done meanwhile. `+zlib-ng` rows compress with
+zlib-ng (syncws[speedups]; aiohttp's `set_zlib_backend`); the plain syncws rows
+use the standard library's zlib. `raw-socket` is a hand-framed
 WebSocket client (pure-Python masking): the floor for a Python client.
 `tcp-floor` runs the same scenarios over plain TCP against a TCP echo server
 (no handshake, no masking): what the socket and interpreter cost alone."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import payloads
 from bench.clients.base import AsyncClient
-from bench.common import burst_result, check_deflate, many_result, mismatch, result
+from bench.common import burst_result, check_deflate, many_result, mismatch, result, stall_result
 from bench.config import Scenario
 from bench.meter import Meter, PeakSampler
 
@@ -102,16 +102,21 @@ async def connect(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> 
 
 
 async def many(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
-    """S5: ``conns`` tasks, each connects, waits for all, does ``count`` round trips."""
+    """S5 / S8: ``conns`` tasks, each connects, waits for all, does ``count`` round trips
+    (S8: 1 KiB JSON with permessage-deflate)."""
     sampler = PeakSampler()
     all_open = asyncio.Event()
     opened = 0
+    compressed = sc.server == "ws-deflate"
+    message = payloads.small_json if compressed else payloads.small_text
 
     async def one(tag: int) -> None:
         nonlocal opened
         conn = None
         try:
-            conn = await client.connect(url, False)
+            conn = await client.connect(url, compressed)
+            if compressed:
+                check_deflate(sc.sid, conn.deflate)
             opened += 1
             if opened == sc.conns:
                 sampler.sample_now()
@@ -119,7 +124,7 @@ async def many(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dic
             await asyncio.wait_for(all_open.wait(), 120)
             send, recv = conn.send_text, conn.recv
             for i in range(sc.count):
-                m = payloads.small_text(tag, i, sc.size)
+                m = message(tag, i, sc.size)
                 await send(m)
                 r = await recv()
                 if r != m:
@@ -169,6 +174,67 @@ async def burst(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> di
     return burst_result(sc, meter, latencies)
 
 
+async def stall(client: AsyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S9: ``conns`` tasks do ``count`` 1 KiB JSON round trips each alone, then round trips
+    while one more connection echoes ``batch`` ``size``-byte JSON texts (see the sync version)."""
+    clock = time.perf_counter
+    big_conn = await client.connect(url, True)
+    conns = [await client.connect(url, True) for _ in range(sc.conns)]
+    for conn in [big_conn, *conns]:
+        check_deflate(sc.sid, conn.deflate)
+    docs = payloads.json_texts(sc.size)
+
+    stop, sending = asyncio.Event(), asyncio.Event()
+
+    async def rounds(tag: int, start: int, out: list[float]) -> None:
+        conn = conns[tag]
+        i = start
+        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big echoes are done
+        while (i < start + sc.count) if start <= 0 else not stop.is_set():
+            i += 1
+            m = payloads.small_json(tag, i, 1024)
+            t0 = clock()
+            await conn.send_text(m)
+            r = await conn.recv()
+            out.append(clock() - t0)
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+
+    async def all_rounds(start: int) -> list[float]:
+        out: list[float] = []
+        await asyncio.gather(*(rounds(t, start, out) for t in range(sc.conns)))
+        return out
+
+    big_done = 0
+
+    async def big() -> None:
+        nonlocal big_done
+        for i in range(sc.batch):
+            m = docs[i % len(docs)]
+            sending.set()
+            await big_conn.send_text(m)
+            r = await big_conn.recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+            big_done = i + 1
+        stop.set()
+
+    for i in range(sc.warmup):
+        await big_conn.send_text(docs[0])
+        if await big_conn.recv() != docs[0]:
+            raise mismatch(sc.sid, i, docs[0], "?")
+    await all_rounds(-sc.count)  # warm-up round trips, not kept
+    idle = await all_rounds(0)
+    with meter:
+        task = asyncio.ensure_future(big())
+        await sending.wait()
+        busy = await all_rounds(1)  # until the big echoes are done
+        await task
+    for conn in [big_conn, *conns]:
+        await conn.close()
+    return stall_result(sc, meter, busy, idle, big_done)
+
+
 RUNNERS: dict[str, Runner] = {
     "small": small,
     "pipelined": pipelined,
@@ -177,6 +243,7 @@ RUNNERS: dict[str, Runner] = {
     "connect": connect,
     "many": many,
     "burst": burst,
+    "stall": stall,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bench import payloads
 from bench.clients.base import SyncClient
-from bench.common import burst_result, check_deflate, many_result, mismatch, result
+from bench.common import burst_result, check_deflate, many_result, mismatch, result, stall_result
 from bench.config import Scenario
 from bench.meter import Meter, PeakSampler
 
@@ -104,18 +104,23 @@ def connect(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[st
 
 
 def many(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
-    """S5: ``conns`` threads, each connects, waits for all, does ``count`` round trips."""
+    """S5 / S8: ``conns`` threads, each connects, waits for all, does ``count`` round trips
+    (S8: 1 KiB JSON with permessage-deflate)."""
     sampler = PeakSampler()
     barrier = threading.Barrier(sc.conns, action=sampler.sample_now)
+    compressed = sc.server == "ws-deflate"
+    message = payloads.small_json if compressed else payloads.small_text
 
     def one(tag: int) -> None:
         conn = None
         try:
-            conn = client.connect(url, False)
+            conn = client.connect(url, compressed)
+            if compressed:
+                check_deflate(sc.sid, conn.deflate)
             barrier.wait(timeout=120)
             send, recv = conn.send_text, conn.recv
             for i in range(sc.count):
-                m = payloads.small_text(tag, i, sc.size)
+                m = message(tag, i, sc.size)
                 send(m)
                 r = recv()
                 if r != m:
@@ -180,6 +185,75 @@ def burst(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
     return burst_result(sc, meter, latencies)
 
 
+def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
+    """S9: ``conns`` threads do ``count`` 1 KiB JSON round trips each with nothing else
+    going on, then round trips for as long as one more connection takes to echo
+    ``batch`` ``size``-byte JSON texts (all with permessage-deflate). Latency per round trip."""
+    clock = time.perf_counter
+    big_conn = client.connect(url, True)
+    conns = [client.connect(url, True) for _ in range(sc.conns)]
+    for conn in [big_conn, *conns]:
+        check_deflate(sc.sid, conn.deflate)
+    docs = payloads.json_texts(sc.size)
+
+    stop, sending = threading.Event(), threading.Event()
+
+    def rounds(tag: int, start: int, out: list[float]) -> None:
+        conn = conns[tag]
+        i = start
+        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big echoes are done
+        while (i < start + sc.count) if start <= 0 else not stop.is_set():
+            i += 1
+            m = payloads.small_json(tag, i, 1024)
+            t0 = clock()
+            conn.send_text(m)
+            r = conn.recv()
+            out.append(clock() - t0)
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+
+    def all_rounds(start: int) -> list[float]:
+        out: list[float] = []
+        threads = [threading.Thread(target=rounds, args=(t, start, out), daemon=True) for t in range(sc.conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    big_done = [0]
+
+    def big() -> None:
+        for i in range(sc.batch):
+            m = docs[i % len(docs)]
+            sending.set()
+            big_conn.send_text(m)
+            r = big_conn.recv()
+            if r != m:
+                raise mismatch(sc.sid, i, m, r)
+            big_done[0] = i + 1
+        stop.set()
+
+    with thread_errors() as errors:
+        for i in range(sc.warmup):
+            big_conn.send_text(docs[0])
+            if big_conn.recv() != docs[0]:
+                raise mismatch(sc.sid, i, docs[0], "?")
+        all_rounds(-sc.count)  # warm-up round trips, not kept
+        idle = all_rounds(0)
+        thread = threading.Thread(target=big, name="bench-big", daemon=True)
+        with meter:
+            thread.start()
+            sending.wait(60)
+            busy = all_rounds(1)  # until the big echoes are done
+            thread.join()
+    if errors:
+        raise errors[0]
+    for conn in [big_conn, *conns]:
+        conn.close()
+    return stall_result(sc, meter, busy, idle, big_done[0])
+
+
 @contextlib.contextmanager
 def thread_errors() -> Iterator[list[BaseException]]:
     """Collect exceptions raised in helper threads so the caller can re-raise them."""
@@ -205,6 +279,7 @@ RUNNERS: dict[str, Runner] = {
     "connect": connect,
     "many": many,
     "burst": burst,
+    "stall": stall,
 }
 
 

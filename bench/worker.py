@@ -37,7 +37,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         client = clients.load(info)
     except clients.ClientUnavailable as exc:
         return {"status": "unavailable", "error": str(exc)}
-    if sc.kind == "compressed" and not client.supports_deflate:
+    if info.zlib == "zlib-ng" and sc.server != "ws-deflate":
+        return {"status": "n/a", "error": "zlib backends only differ with permessage-deflate"}
+    if sc.server == "ws-deflate" and not client.supports_deflate:
         return {"status": "n/a", "error": f"{info.name} has no permessage-deflate"}
     if info.is_async:
         from bench import scenarios_async

@@ -21,6 +21,7 @@ from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions
 from .log import enable_trace
 from .protocol import BasicAuth, DeflateParams, Headers, MsgType, WSCloseCode, WSMessage, WSMsgType
+from .protocol.zlib_backend import use_zlib_backend, zlib_backend
 from .sync import MessageStream, SyncWebSocket, connect, wait
 from .sync.app import WebSocketApp
 from .sync.reconnect import Reconnecting
@@ -49,7 +50,9 @@ __all__ = [
     "WebSocketApp",
     "connect",
     "enable_trace",
+    "use_zlib_backend",
     "wait",
     "ws_connect",
+    "zlib_backend",
     *_exceptions,
 ]

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import trustme
 
+from syncws.protocol import zlib_backend
 from tests.relay import Relay
 from tests.servers import RawServer, Script, ServerLoop, serve_many, start_aiohttp, start_websockets
 
@@ -118,3 +119,16 @@ def raw_server(server_loop: ServerLoop) -> Iterator[Callable[[Script], RawServer
 def relay(server_loop: ServerLoop) -> Iterator[Callable[[int], Relay]]:
     """``relay(port)``: a loopback TCP relay to ``port`` that ``cut()`` makes half-open."""
     yield from serve_many(server_loop, Relay)
+
+
+@pytest.fixture(params=[zlib_backend.STDLIB, zlib_backend.ZLIB_NG])
+def zlib_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test using it runs once per zlib backend (the stdlib's and zlib-ng, which the
+    ``test`` extra installs); connections opened in the test use that backend."""
+    name: str = request.param
+    if name not in zlib_backend.available_zlib_backends():
+        pytest.skip(f"{name} is not installed")
+    before = zlib_backend.zlib_backend()
+    zlib_backend.use_zlib_backend(name)
+    yield name
+    zlib_backend.use_zlib_backend(before)

@@ -39,6 +39,16 @@ class Client:
         self._aiohttp = aiohttp
         self._session: Any = None
 
+    def use_zlib(self, name: str) -> None:
+        """aiohttp >= 3.12 takes a zlib-compatible module for permessage-deflate."""
+        if name == "zlib-ng":
+            from zlib_ng import zlib_ng
+
+            setter = getattr(self._aiohttp, "set_zlib_backend", None)
+            if setter is None:
+                raise ClientUnavailable("this aiohttp cannot use zlib-ng (set_zlib_backend needs 3.12)")
+            setter(zlib_ng)
+
     async def start(self) -> None:
         """Sessions must be created inside the running loop."""
         aio = self._aiohttp

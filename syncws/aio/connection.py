@@ -17,12 +17,14 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
 
 from ..protocol.close_codes import MAX_REASON_BYTES, WSCloseCode, check_close
 from ..protocol.connection import ClientConnection
+from ..protocol.deflate import DEFAULT_COMPRESS, CompressSettings
 from ..protocol.errors import ConnectionClosed, ProtocolError, WSServerHandshakeError
 from ..protocol.handshake import HandshakeResult, ResponseParser, validate_response
 from ..protocol.messages import WSMessage, WSMsgType
 from .closing import EOF_GRACE, CloseWait
 from .errors import ClientConnectionError, CloseTimeout, ConnectionClosedError, ServerTimeoutError
 from .message_queue import MessageSink
+from .offload import offload_wanted
 from .pings import Pings
 from .state import ConnState, StateMachine
 from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
@@ -30,6 +32,10 @@ from .writer import HIGH_WATER, MakeWriter, WriterBase, make_frame_writer
 __all__ = ["WebSocketProtocol"]
 
 _DATA = WSMsgType.BINARY  # TEXT (1) and BINARY (2) are the only types <= this
+# Why reading is paused: the sink's queue is full, or a worker is inflating a read.
+_HOLD_SINK = 1
+_HOLD_WORKER = 2
+_HOLD_PIECE = 4  # the reader holds a message over max_msg_size for the receiver's choice
 
 
 # asyncio's plain Protocol path receives with sock.recv(256 KiB): a fresh 256 KiB
@@ -51,9 +57,10 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_buffer", "_close_frame_seen", "_closing", "_compress", "_fail_close_pending",
-        "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_make_writer", "_max_msg_size", "_parser",
-        "_paused_early", "_pong_timer", "_protocols", "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
+        "__weakref__", "_after_worker", "_backlog", "_buffer", "_close_frame_seen", "_closing", "_compress", "_compress_settings",
+        "_fail_close_pending", "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_lost_later",
+        "_make_writer", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_read_holds",
+        "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
         "close_code", "close_reason", "close_timeout", "closed", "conn", "exception", "handshake", "heartbeat",
         "loop", "lost", "pings", "raw_socket", "request", "sink", "state", "transport", "url", "writer",
     )
@@ -66,6 +73,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         key: str,
         protocols: Sequence[str] = (),
         compress: int = 0,
+        compress_settings: CompressSettings = DEFAULT_COMPRESS,
         max_msg_size: int = 4 * 2**20,
         autoping: bool = True,
         autoclose: bool = True,
@@ -79,6 +87,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._key = key
         self._protocols = tuple(protocols)
         self._compress = compress
+        self._compress_settings = compress_settings
         self._max_msg_size = max_msg_size
         self._make_writer = make_writer
         self._write_limit = write_limit
@@ -113,6 +122,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._last_recv = 0.0
         self._buffer = memoryview(b"")
         self._paused_early = False
+        self._read_holds = 0
+        # While a worker feeds a read (aio/offload.py): later reads, in order; and a
+        # connection_lost that came meanwhile, handled once the worker is done.
+        self._backlog: Optional[List[bytes]] = None
+        # The receiver's steps on the reader (stream, read on, refuse) that came meanwhile.
+        self._after_worker: List[Callable[[ClientConnection], List[WSMessage]]] = []
+        self._lost_later: Optional[Tuple[Optional[BaseException]]] = None
 
     # -- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -121,7 +137,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.writer = self._make_writer(self.loop, tp, self._write_limit)
         if self._paused_early:
             self.writer.pause_writing()
-        self.sink.attach(tp.pause_reading, self._resume_reading)
+        self.sink.attach(self._sink_full, self._resume_reading)
         upgraded, self._upgraded = self._upgraded, None
         if upgraded is not None:
             self._opened(*upgraded)
@@ -138,17 +154,27 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if conn is None:
             self._handshake_data(data)
             return
-        messages = conn.receive_data(data)
         if self.heartbeat is not None:
             self._alive()
-        if conn.reader.held and self.transport is not None:
+        if self._backlog is not None:  # a worker is feeding an earlier read: keep the order
+            self._backlog.append(data)
+            return
+        if offload_wanted(conn, len(data)):
+            self._offload(conn, data)
+            return
+        self._read_done(conn, conn.receive_data(data))
+
+    def _read_done(self, conn: ClientConnection, messages: List[WSMessage]) -> None:
+        """A read's messages (loop thread), however it was fed."""
+        if conn.reader.held:
             # A message over max_msg_size, not asked for in pieces: read no further until
             # the receiver chooses (stream it on, or refuse it): see stream() and refuse().
-            self.transport.pause_reading()
-        if messages:
-            self._deliver(messages)
+            self._hold_reading(_HOLD_PIECE)
+        self._deliver(messages)
 
     def _deliver(self, messages: List[WSMessage]) -> None:
+        if not messages:
+            return
         # Data messages go to the sink in runs, so a waiting receiver wakes once and finds
         # every message of this read; control messages are handled in their place.
         start = 0
@@ -164,7 +190,68 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def eof_received(self) -> Optional[bool]:
         return False  # close our side too
 
+    # -- reads inflated in a worker (aio/offload.py) --------------------------------
+    def _offload(self, conn: ClientConnection, data: bytes) -> None:
+        try:
+            work = self.loop.run_in_executor(None, conn.receive_data, data)
+        except RuntimeError:  # the loop's executor is shut down (the loop is ending): inflate here
+            self._read_done(conn, conn.receive_data(data))
+            return
+        self._backlog = []
+        self._hold_reading(_HOLD_WORKER)
+        work.add_done_callback(self._offloaded)
+
+    def _offloaded(self, work: "asyncio.Future[List[WSMessage]]") -> None:
+        """Loop thread: the worker's messages, then what was read meanwhile, in order."""
+        backlog, self._backlog = self._backlog or [], None
+        error = None if work.cancelled() else work.exception()
+        if work.cancelled() or error is not None:  # the worker failed (MemoryError) or was cancelled
+            self.give_up(ClientConnectionError("reading stopped: could not inflate a message", cause=error))
+        elif self.conn is not None:
+            self._read_done(self.conn, work.result())
+        steps, self._after_worker = self._after_worker, []
+        for step in steps:
+            self._reader_step(step)
+        if backlog:
+            self.data_received(b"".join(backlog))
+        if self._worker_busy():
+            return  # that went to a worker again
+        self._release_reading(_HOLD_WORKER)
+        lost, self._lost_later = self._lost_later, None
+        if lost is not None:
+            self.connection_lost(lost[0])
+
+    def _worker_busy(self) -> bool:
+        return self._backlog is not None
+
+    def _hold_reading(self, why: int) -> None:
+        if not self._read_holds and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+        self._read_holds |= why
+
+    def _release_reading(self, why: int) -> None:
+        if not self._read_holds & why:
+            return
+        self._read_holds &= ~why
+        transport = self.transport
+        if not self._read_holds and transport is not None and not transport.is_closing():
+            transport.resume_reading()
+
+    def _sink_full(self) -> None:
+        self._hold_reading(_HOLD_SINK)
+
+    def _resume_reading(self) -> None:
+        # The queue has room again (loop thread).
+        self._release_reading(_HOLD_SINK)
+
     def connection_lost(self, exc: Optional[BaseException]) -> None:
+        if self._worker_busy():
+            # A worker still feeds what came before the end: its messages go first. The
+            # socket closes when this returns, so callers stop writing to it now.
+            self._lost_later = (exc,)
+            if self.writer is not None:
+                self.writer.connection_lost(ConnectionClosed("the connection is closed"))
+            return
         self.state.advance(ConnState.CLOSED)
         self._cancel_timers()
         transport = self.transport
@@ -220,47 +307,41 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             return
         self.writer.resume_writing()
 
-    def _resume_reading(self) -> None:
-        # The queue has room again (loop thread), or the reader is no longer held.
-        transport = self.transport
-        conn = self.conn
-        if conn is not None and conn.reader.held:
-            return
-        if transport is not None and not transport.is_closing():
-            transport.resume_reading()
-
     # -- streamed receives (the receiver's choices; loop thread) -------------------
     def stream(self) -> None:
         """The receiver streams the message in progress, or else the next one: hand out
         what is gathered of it now, and if the reader was held on it, read on."""
-        if self.conn is not None:
-            self._reader_step(self.conn.reader.claim)
+        self._reader_step(lambda conn: conn.reader.claim())
 
     def read_on(self) -> None:
         """The receiver took the piece the reader was held on: read on."""
-        if self.conn is not None:
-            self._reader_step(self.conn.reader.resume)
-
-    def _reader_step(self, step: Callable[[], List[WSMessage]]) -> None:
-        conn = self.conn
-        if conn is None or self.lost.done():
-            return
-        held = conn.reader.held
-        messages = step()
-        if messages:
-            self._deliver(messages)
-        if held and not conn.reader.held and not self.sink.paused:
-            self._resume_reading()
+        self._reader_step(lambda conn: conn.reader.resume())
 
     def refuse(self, err: ProtocolError) -> None:
         """The receiver met a message over max_msg_size through ``receive()``: fail with 1009,
         as the reader itself does without streams (the receiver has dropped what is queued)."""
+
+        def stop(conn: ClientConnection) -> List[WSMessage]:
+            conn.reader.stop(err)
+            if not self.closed:
+                self._fail(err)
+            return []
+
+        if not self.closed:
+            self._reader_step(stop)
+
+    def _reader_step(self, step: Callable[[ClientConnection], List[WSMessage]]) -> None:
+        """Run ``step`` on the reader now, or, while a worker feeds it a read, once that is
+        done: the reader is never used by two threads at once."""
         conn = self.conn
-        if conn is None or self.closed or self.lost.done():
+        if conn is None or self.lost.done():
             return
-        conn.reader.stop(err)
-        self._fail(err)
-        self._resume_reading()  # the peer's close frame still has to be read past
+        if self._worker_busy():
+            self._after_worker.append(step)
+            return
+        self._deliver(step(conn))
+        if not conn.reader.held:
+            self._release_reading(_HOLD_PIECE)
 
     # -- opening handshake -----------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
@@ -272,7 +353,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             if response is None:
                 return
             result = validate_response(
-                response, self._key, protocols=self._protocols, compress=self._compress
+                response,
+                self._key,
+                protocols=self._protocols,
+                compress=self._compress,
+                compress_window_bits=self._compress_settings.window_bits,
             )
         except WSServerHandshakeError as exc:
             self._parser = None
@@ -303,7 +388,12 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._upgraded = (result, rest)
 
     def _opened(self, result: HandshakeResult, rest: bytes) -> None:
-        self.conn = ClientConnection(max_msg_size=self._max_msg_size, deflate=result.deflate, streams=True)
+        self.conn = ClientConnection(
+            max_msg_size=self._max_msg_size,
+            deflate=result.deflate,
+            compress_settings=self._compress_settings,
+            streams=True,
+        )
         self.state.advance(ConnState.OPEN)
         deflater = self.conn.writer.deflater
         if deflater is not None and self.writer is not None:
@@ -478,16 +568,20 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if conn is not None and self.transport is not None:
             # Data that comes now is dropped unread: a message held for the receiver
             # (docs/threading.md, "Streamed messages") no longer stops reading.
-            held = conn.reader.held
-            conn.reader.discard()
-            if held:
-                self.loop.call_soon(self.data_received, b"")
+            self._reader_step(self._discard_input)
         self.sink.closing()
         if self.lost.done() or conn is None or conn.close_sent is not None or conn.eof:
             return False
         self.state.advance(ConnState.CLOSING)
         self._send_quietly(conn.send_close, code, reason)
         return True
+
+    def _discard_input(self, conn: ClientConnection) -> List[WSMessage]:
+        held = conn.reader.held
+        conn.reader.discard()
+        if held:  # what the reader kept back is read past on the next turn
+            self.loop.call_soon(self.data_received, b"")
+        return []
 
     def _input_ended(self) -> None:
         self._close_frame_seen = True

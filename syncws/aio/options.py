@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 
 from .._version import __version__
 from ..protocol.auth import BasicAuth
+from ..protocol.deflate import CompressSettings
 from ..protocol.errors import InvalidHeader
 from ..protocol.headers import Headers, HeadersLike, check_header
 from ..protocol.trace import REDACTED, SECRET_HEADERS
@@ -59,6 +60,9 @@ class ConnectOptions(TypedDict, total=False):
     ssl: SSLArg
     server_hostname: Optional[str]
     compress: int
+    compress_level: int
+    compress_mem_level: int
+    compress_window_bits: int
     user_agent: Optional[str]
     cookies: Optional[CookiesLike]
     params: Optional[ParamsLike]
@@ -100,7 +104,16 @@ class Options:
       pauses (0: no limit).
     - ssl: None (verify with certifi or SSL_CERT_FILE), an SSLContext,
       a Fingerprint pin, or False (no verification: insecure).
-    - compress: permessage-deflate window bits to offer (9..15), 0 for off.
+    - compress: permessage-deflate window bits to offer (9..15), 0 for off. This
+      caps the server's window, so it sizes our decompressor (2**bits bytes).
+    - compress_level: zlib level for what we send, 0..9 or -1 (zlib's default, 6).
+      1, the default, is the fastest; higher levels shrink JSON by 10-30 % more
+      at 2-3x the CPU (docs/performance.md).
+    - compress_mem_level: zlib memLevel for what we send, 1..9 (default 5): the
+      compressor's hash table, 2**(mem_level + 9) bytes.
+    - compress_window_bits: the window we compress with, 9..15 (default 12),
+      offered as ``client_max_window_bits`` when below 15; the server may lower it.
+      The compressor needs about 2**(bits + 2) bytes for it.
     - user_agent: User-Agent header (also sent to a proxy on CONNECT); None sends none.
     - cookies: name -> value (or pairs), sent as one Cookie header.
     - params: name -> value (or pairs), added to the URL's query string.
@@ -141,6 +154,9 @@ class Options:
     ssl: SSLArg = None
     server_hostname: Optional[str] = None
     compress: int = 15
+    compress_level: int = CompressSettings.level
+    compress_mem_level: int = CompressSettings.mem_level
+    compress_window_bits: int = CompressSettings.window_bits
     user_agent: Optional[str] = DEFAULT_USER_AGENT
     cookies: Optional[CookiesLike] = None
     params: Optional[ParamsLike] = None
@@ -186,6 +202,14 @@ class Options:
             raise ValueError(f"write_limit must be an int >= 1 (bytes), not {self.write_limit!r}")
         if self.compress != 0 and not (isinstance(self.compress, int) and 9 <= self.compress <= 15):
             raise ValueError(f"compress must be 0 (off) or 9..15, not {self.compress!r}")
+        for name, low, high in (
+            ("compress_level", -1, 9),
+            ("compress_mem_level", 1, 9),
+            ("compress_window_bits", 9, 15),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"{name} must be an int from {low} to {high}, not {value!r}")
         for name in ("auth", "proxy_auth"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), BasicAuth):
                 raise TypeError(f"{name} must be a syncws.BasicAuth")
@@ -260,6 +284,10 @@ class Options:
             f"{f.name}={_redacted(f.name, getattr(self, f.name))}" for f in dataclasses.fields(self) if f.repr
         )
         return f"{type(self).__name__}({shown})"
+
+    @property
+    def compress_settings(self) -> CompressSettings:
+        return CompressSettings(self.compress_level, self.compress_mem_level, self.compress_window_bits)
 
     @property
     def open_deadline(self) -> Optional[float]:

@@ -6,7 +6,7 @@ import enum
 from typing import List, Optional, Tuple
 
 from .close_codes import WSCloseCode
-from .deflate import DeflateParams, Deflater, Inflater
+from .deflate import DEFAULT_COMPRESS, CompressSettings, DeflateParams, Deflater, Inflater
 from .errors import ConnectionClosed
 from .messages import WSMessage, WSMsgType
 from .reader import MessageReader
@@ -30,13 +30,18 @@ class ClientConnection:
     """
 
     def __init__(
-        self, *, max_msg_size: int = 4 * 2**20, deflate: Optional[DeflateParams] = None, streams: bool = False
+        self,
+        *,
+        max_msg_size: int = 4 * 2**20,
+        deflate: Optional[DeflateParams] = None,
+        compress_settings: CompressSettings = DEFAULT_COMPRESS,
+        streams: bool = False,
     ) -> None:
         self.deflate = deflate
         self.reader = MessageReader(
             max_msg_size=max_msg_size, inflater=Inflater(deflate) if deflate else None, streams=streams
         )
-        self.writer = MessageWriter(Deflater(deflate) if deflate else None)
+        self.writer = MessageWriter(Deflater(deflate, compress_settings) if deflate else None)
         self.close_sent: Optional[Tuple[int, bytes]] = None
         self.close_received: Optional[Tuple[int, str]] = None
         self.eof = False

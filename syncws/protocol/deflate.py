@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from types import ModuleType
+from typing import Any, List, Optional, Tuple
 
+from . import zlib_backend
 from .close_codes import WSCloseCode
 from .errors import ProtocolError
 
 __all__ = [
     "DeflateParams",
+    "CompressSettings",
+    "DEFAULT_COMPRESS",
     "make_offer",
     "accept_response",
     "Deflater",
@@ -34,11 +37,33 @@ class DeflateParams:
     client_max_window_bits: int = 15
 
 
-def make_offer(compress: int) -> str:
-    """The ``Sec-WebSocket-Extensions`` value we send; ``compress`` caps the server's window."""
+@dataclass(frozen=True)
+class CompressSettings:
+    """How we compress what we send (the receiving side is the server's choice).
+
+    Defaults trade a little ratio for speed and memory (docs/performance.md): zlib
+    level 1 is about 3x faster than its default 6 on JSON; memLevel 5 and a 12-bit
+    window need about 40 KiB per connection instead of 260 KiB.
+    """
+
+    level: int = 1
+    mem_level: int = 5
+    window_bits: int = 12
+
+
+DEFAULT_COMPRESS = CompressSettings()
+
+
+def make_offer(compress: int, window_bits: int = 15) -> str:
+    """The ``Sec-WebSocket-Extensions`` value we send; ``compress`` caps the server's window,
+    ``window_bits`` (below 15) tells the server the largest window we compress with."""
     if not 9 <= compress <= 15:
         raise ValueError(f"compress must be 0 (off) or 9..15 window bits, not {compress!r}")
+    if not 9 <= window_bits <= 15:
+        raise ValueError(f"compress_window_bits must be 9..15, not {window_bits!r}")
     offer = f"{EXTENSION}; client_max_window_bits"
+    if window_bits < 15:
+        offer += f"={window_bits}"
     if compress < 15:
         offer += f"; server_max_window_bits={compress}"
     return offer
@@ -50,9 +75,14 @@ def _window_bits(name: str, value: Optional[str]) -> int:
     return int(value)
 
 
-def accept_response(params: List[Tuple[str, Optional[str]]], compress: int) -> DeflateParams:
+def accept_response(
+    params: List[Tuple[str, Optional[str]]], compress: int, window_bits: int = 15
+) -> DeflateParams:
     """Validate the server's permessage-deflate parameters against our offer.
 
+    ``client_max_window_bits`` in the result is the window we will compress with: the
+    server's limit or ``window_bits``, whichever is smaller (a server answering a larger
+    value than we offered is not refused; we simply stay within our own).
     Raises ValueError naming the offending parameter.
     """
     seen = set()
@@ -76,7 +106,7 @@ def accept_response(params: List[Tuple[str, Optional[str]]], compress: int) -> D
                 raise ValueError(f"server_max_window_bits={bits} exceeds the {compress} we offered")
             agreed[name] = bits
         elif name == "client_max_window_bits":
-            # We always offer it without a value; a value-less answer means no limit.
+            # A value-less answer means no limit beyond our own.
             agreed[name] = 15 if value is None else _window_bits(name, value)
         else:
             raise ValueError(f"unknown {EXTENSION} parameter {name}")
@@ -87,25 +117,36 @@ def accept_response(params: List[Tuple[str, Optional[str]]], compress: int) -> D
         server_no_context_takeover=bool(agreed["server_no_context_takeover"]),
         client_no_context_takeover=bool(agreed["client_no_context_takeover"]),
         server_max_window_bits=int(agreed["server_max_window_bits"]),
-        client_max_window_bits=int(agreed["client_max_window_bits"]),
+        client_max_window_bits=min(int(agreed["client_max_window_bits"]), window_bits),
     )
 
 
 class Deflater:
     """Compresses outgoing messages; not thread-safe (callers hold the write lock)."""
 
-    def __init__(self, params: DeflateParams, level: int = zlib.Z_DEFAULT_COMPRESSION) -> None:
+    def __init__(
+        self,
+        params: DeflateParams,
+        settings: CompressSettings = DEFAULT_COMPRESS,
+        zlib: Optional[ModuleType] = None,
+    ) -> None:
+        self._zlib = zlib or zlib_backend.current()
+        self._sync_flush = self._zlib.Z_SYNC_FLUSH
+        # The negotiated window, which accept_response already capped at settings.window_bits.
         self._bits = params.client_max_window_bits
         self._reset_each = params.client_no_context_takeover
-        self._level = level
+        self._level = settings.level
+        self._mem_level = settings.mem_level
         self.enabled = True
         self._obj = self._new()
 
-    def _new(self) -> "zlib._Compress":
+    def _new(self) -> Any:
         # zlib refuses an 8-bit window for raw deflate; a 9-bit one is safe instead:
         # zlib never emits a match distance over 2**9 - 262 = 250 (MAX_DIST in
-        # deflate.h), so a peer that holds us to 8 bits (256) can inflate it.
-        return zlib.compressobj(self._level, zlib.DEFLATED, -max(self._bits, 9))
+        # deflate.h; zlib-ng keeps the same bound), so a peer that holds us to 8 bits
+        # (256) can inflate it.
+        z = self._zlib
+        return z.compressobj(self._level, z.DEFLATED, -max(self._bits, 9), self._mem_level)
 
     def reset(self) -> None:
         """Drop the context: what follows inflates on its own (as with no context takeover)."""
@@ -116,7 +157,7 @@ class Deflater:
 
     def compress(self, data: bytes) -> Optional[bytes]:
         """The compressed payload, or None when sending ``data`` as it is is better."""
-        out = self._obj.compress(data) + self._obj.flush(zlib.Z_SYNC_FLUSH)
+        out = self._obj.compress(data) + self._obj.flush(self._sync_flush)
         if out.endswith(_TAIL):
             out = out[:-4]
         if self._reset_each:
@@ -129,7 +170,7 @@ class Deflater:
     def compress_fragment(self, data: bytes, last: bool) -> bytes:
         """One fragment of a compressed message, flushed so it can leave now (RFC 7692
         §7.2.1); only the last fragment drops the empty block's tail."""
-        out = self._obj.compress(data) + self._obj.flush(zlib.Z_SYNC_FLUSH)
+        out: bytes = self._obj.compress(data) + self._obj.flush(self._sync_flush)
         if last:
             if out.endswith(_TAIL):
                 out = out[:-4]
@@ -141,10 +182,11 @@ class Deflater:
 class Inflater:
     """Decompresses incoming messages, never producing more than the caller allows."""
 
-    def __init__(self, params: DeflateParams) -> None:
+    def __init__(self, params: DeflateParams, zlib: Optional[ModuleType] = None) -> None:
+        self._zlib = zlib or zlib_backend.current()
         self._bits = max(params.server_max_window_bits, 9)
         self._reset_each = params.server_no_context_takeover
-        self._obj = zlib.decompressobj(-self._bits)
+        self._obj: Any = self._zlib.decompressobj(-self._bits)
 
     def decompress(self, data: bytes, limit: Optional[int]) -> bytes:
         """Inflate ``data``; ``limit`` (None: unbounded) caps the output, raising 1009 past it."""
@@ -163,8 +205,9 @@ class Inflater:
 
     def _inflate(self, data: bytes, max_length: int) -> bytes:
         try:
-            return self._obj.decompress(data, max_length)
-        except zlib.error as exc:
+            out: bytes = self._obj.decompress(data, max_length)
+            return out
+        except self._zlib.error as exc:
             # 1007 (inconsistent data), not `websockets`' 1002: RFC 7692 names no code, and in
             # a text message a corrupt stream may first show as invalid UTF-8 (1007) or as
             # this, depending on how the bytes were cut; one code keeps the answer the same.
@@ -174,5 +217,5 @@ class Inflater:
         """End of message: flush with the tail the sender stripped."""
         out = self.decompress(_TAIL, limit)
         if self._reset_each or self._obj.eof:
-            self._obj = zlib.decompressobj(-self._bits)
+            self._obj = self._zlib.decompressobj(-self._bits)
         return out

@@ -213,6 +213,7 @@ def validate_response(
     *,
     protocols: Iterable[str] = (),
     compress: int = 0,
+    compress_window_bits: int = 15,
 ) -> HandshakeResult:
     """Check every rule of RFC 6455 §4.1 (and RFC 7692 for the extension); raise on the first broken."""
     status, headers = response.status, response.headers
@@ -255,7 +256,7 @@ def validate_response(
             if agreed is not None:
                 raise fail("server accepted permessage-deflate twice")
             try:
-                agreed = deflate.accept_response(params, compress)
+                agreed = deflate.accept_response(params, compress, compress_window_bits)
             except ValueError as exc:
                 raise fail(f"invalid permessage-deflate response: {exc}") from None
     return HandshakeResult(protocol, agreed, headers)

@@ -108,6 +108,11 @@ class MessageReader:
         self.close_received = False
 
     @property
+    def pending(self) -> int:
+        """Bytes of the unfinished message held so far (inflated, when compressed); 0 between messages."""
+        return self._size if self._msg_op else 0
+
+    @property
     def done(self) -> bool:
         """True once a close frame or a violation ended the input."""
         return self.close_received or self.error is not None

@@ -103,7 +103,13 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
             if response is not None:
                 break
         try:
-            result = validate_response(response, key, protocols=options.protocols, compress=options.compress)
+            result = validate_response(
+                response,
+                key,
+                protocols=options.protocols,
+                compress=options.compress,
+                compress_window_bits=options.compress_window_bits,
+            )
         except WSServerHandshakeError as exc:
             describe_request(parser.refused(exc), hop, request)
             if redirect_location(exc) is None:

@@ -60,11 +60,17 @@ def parse_params(header: str) -> Dict[str, Optional[str]]:
 @pytest.mark.parametrize(
     "options, offer",
     [
-        ({}, "permessage-deflate; client_max_window_bits"),
-        ({"compress": 15}, "permessage-deflate; client_max_window_bits"),
-        ({"compress": 9}, "permessage-deflate; client_max_window_bits; server_max_window_bits=9"),
-        ({"compress": 12}, "permessage-deflate; client_max_window_bits; server_max_window_bits=12"),
+        ({}, "permessage-deflate; client_max_window_bits=12"),
+        ({"compress": 15}, "permessage-deflate; client_max_window_bits=12"),
+        ({"compress": 9}, "permessage-deflate; client_max_window_bits=12; server_max_window_bits=9"),
+        ({"compress": 12}, "permessage-deflate; client_max_window_bits=12; server_max_window_bits=12"),
+        ({"compress_window_bits": 15}, "permessage-deflate; client_max_window_bits"),
+        (
+            {"compress_window_bits": 9, "compress": 10},
+            "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10",
+        ),
         ({"compress": 0}, None),
+        ({"compress": 0, "compress_window_bits": 9}, None),
     ],
 )
 def test_offer(client: Client, serve: Serve, options: dict, offer: Optional[str]) -> None:
@@ -85,6 +91,17 @@ def test_offer(client: Client, serve: Serve, options: dict, offer: Optional[str]
 def test_compress_values_refused_before_any_io(client: Client, compress: int) -> None:
     err = client.connect_error("ws://127.0.0.1:9/", compress=compress)  # port 9: never contacted
     assert isinstance(err, ValueError) and "compress" in str(err)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("compress_level", v) for v in (-2, 10, True, 1.0, "1")]
+    + [("compress_mem_level", v) for v in (0, 10, None)]
+    + [("compress_window_bits", v) for v in (8, 16, 0, False)],
+)
+def test_compress_settings_refused_before_any_io(client: Client, name: str, value: object) -> None:
+    err = client.connect_error("ws://127.0.0.1:9/", **{name: value})  # port 9: never contacted
+    assert isinstance(err, ValueError) and name in str(err)
 
 
 # -- every valid answer, then Autobahn 12/13-style traffic ----------------------------
@@ -160,14 +177,15 @@ def deflate_echo_script(answer: str, params: DeflateParams, messages: List[bytes
 
 
 @pytest.mark.parametrize("name", list(ANSWERS))
-def test_13_every_valid_answer_round_trips(client: Client, serve: Serve, name: str) -> None:
+def test_13_every_valid_answer_round_trips(client: Client, serve: Serve, zlib_name: str, name: str) -> None:
+    """ANSWERS are what a server may say to an offer of full windows both ways."""
     answer, params = ANSWERS[name]
     sizes = [s for s, _ in SIZES]
     # Each size twice: the repeat is where context takeover (or its absence) shows.
     messages = [corpus(size, seed) for size in sizes for seed in (size, size)]
     frag = [f for _, f in SIZES for _ in (0, 1)]
     server = serve(deflate_echo_script(answer, params, messages, frag))
-    ws = client.connect(server.url, max_msg_size=2**20)
+    ws = client.connect(server.url, max_msg_size=2**20, compress_window_bits=15, compress_level=6)
     assert ws.deflate == params
     assert ws.compress == params.client_max_window_bits
     assert ws.client_notakeover == params.client_no_context_takeover
@@ -176,14 +194,51 @@ def test_13_every_valid_answer_round_trips(client: Client, serve: Serve, name: s
     assert len(seen) == len(messages) + 2 and ws.close_code == 1000
 
 
+@pytest.mark.parametrize(
+    "bits, ours, server_bits, our_bits",
+    [
+        (12, "", 15, 12),  # our default: the server keeps to the window we said we use
+        (12, "; client_max_window_bits=10", 15, 10),  # the server may lower it
+        (12, "; client_max_window_bits=15", 15, 12),  # a server raising it is not followed
+        (9, "; client_max_window_bits=8; server_max_window_bits=8", 8, 8),
+        (15, "; client_max_window_bits=11", 15, 11),
+    ],
+)
+def test_our_window_is_offered_and_kept(
+    client: Client, serve: Serve, zlib_name: str, bits: int, ours: str, server_bits: int, our_bits: int
+) -> None:
+    """compress_window_bits is offered as client_max_window_bits and bounds our compressor,
+    checked by a server that inflates with exactly the smaller window."""
+    messages = [corpus(size, seed) for size in (100, 5000, 70000) for seed in (1, 1, 2)]
+    params = DeflateParams(server_max_window_bits=server_bits, client_max_window_bits=our_bits)
+    server = serve(deflate_echo_script(ours, params, messages, [0] * len(messages)))
+    ws = client.connect(server.url, compress_window_bits=bits, compress=15)
+    assert ws.compress == our_bits
+    seen = ws.echo_all()
+    client.finish(server)
+    assert len(seen) == len(messages) + 2 and ws.close_code == 1000
+
+
 @pytest.mark.parametrize("server_url", ["ws_url", "aiohttp_url"])
-@pytest.mark.parametrize("compress", [15, 12, 9])
-def test_12_real_servers(client: Client, request: pytest.FixtureRequest, server_url: str, compress: int) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"compress": 15},  # our defaults: level 1, memLevel 5, 12-bit window
+        {"compress": 12, "compress_window_bits": 15, "compress_level": 6, "compress_mem_level": 8},
+        {"compress": 9, "compress_window_bits": 9, "compress_level": 9, "compress_mem_level": 1},
+    ],
+    ids=["defaults", "zlib defaults", "smallest"],
+)
+def test_12_real_servers(
+    client: Client, request: pytest.FixtureRequest, zlib_name: str, server_url: str, options: dict
+) -> None:
     """Autobahn 12.x against two independent implementations: many messages, all sizes."""
     url = request.getfixturevalue(server_url)
-    ws = client.connect(url + "/echo", compress=compress, max_msg_size=2**20)
+    compress = options["compress"]
+    ws = client.connect(url + "/echo", max_msg_size=2**20, **options)
     params = ws.deflate
     assert params is not None and ws.compress == params.client_max_window_bits
+    assert ws.compress <= options.get("compress_window_bits", 12)
     assert 9 <= params.server_max_window_bits <= compress
     for i, (size, _) in enumerate(SIZES * 3):
         data = corpus(size, i)
@@ -199,7 +254,7 @@ def test_12_real_servers(client: Client, request: pytest.FixtureRequest, server_
 def test_context_takeover_is_used_and_dropped(client: Client, serve: Serve) -> None:
     """With takeover a repeated message costs almost nothing; with client_no_context_takeover
     it costs the same again (and the server inflates each with a fresh context)."""
-    data = corpus(4000, 7)
+    data = corpus(3000, 7)  # repeats within our default 12-bit (4 KiB) window
     sizes: Dict[str, List[int]] = {}
 
     def script_for(answer: str, fresh: bool) -> Callable:
@@ -223,7 +278,7 @@ def test_context_takeover_is_used_and_dropped(client: Client, serve: Serve) -> N
         client.finish(server)
     kept, dropped = sizes[""], sizes["; client_no_context_takeover"]
     assert kept[1] < kept[0] // 10 and kept[2] < kept[0] // 10
-    assert dropped[0] == dropped[1] == dropped[2] < len(data) // 2
+    assert dropped[0] == dropped[1] == dropped[2] < len(data) * 3 // 4  # level 1 on 3 KB of words
 
 
 def test_tiny_messages_are_not_compressed(client: Client, serve: Serve) -> None:
@@ -263,7 +318,7 @@ def test_rsv1_only_on_the_first_fragment(client: Client, serve: Serve) -> None:
     client.finish(server)
 
 
-def test_window_8_is_inflated_and_compressed(client: Client, serve: Serve) -> None:
+def test_window_8_is_inflated_and_compressed(client: Client, serve: Serve, zlib_name: str) -> None:
     """server_max_window_bits=8: zlib compresses with 9, we must inflate it; and when held to
     client_max_window_bits=8 we still compress, in a form a true 8-bit inflater accepts."""
     block = bytes(random.Random(5).randrange(256) for _ in range(200))
@@ -439,7 +494,7 @@ def test_bomb_construction() -> None:
     assert d.decompress(small + b"\x00\x00\xff\xff") == bytes(4 * 2**20)
 
 
-def test_reader_inflates_at_most_max_msg_size() -> None:
+def test_reader_inflates_at_most_max_msg_size(zlib_name: str) -> None:
     """The sans-I/O reader on a 1 GiB bomb: 1009, and memory stays near max_msg_size."""
     bomb = zeros_bomb(2**30)
     assert len(bomb) < 2**21  # about 1 MiB on the wire for 1 GiB inflated
@@ -459,7 +514,9 @@ def test_reader_inflates_at_most_max_msg_size() -> None:
 
 
 @pytest.mark.parametrize("inflated, limit", [(2**30, 4 * 2**20), (2**20, 64 * 2**10)], ids=["1 GiB", "1 MiB"])
-def test_bomb_on_the_wire_fails_1009(client: Client, serve: Serve, inflated: int, limit: int) -> None:
+def test_bomb_on_the_wire_fails_1009(
+    client: Client, serve: Serve, zlib_name: str, inflated: int, limit: int
+) -> None:
     """A frame that inflates far beyond max_msg_size: 1009 close, no memory spike."""
     bomb = zeros_bomb(inflated)
 
@@ -481,7 +538,7 @@ def test_bomb_on_the_wire_fails_1009(client: Client, serve: Serve, inflated: int
     assert peak < 8 * limit + 4 * len(bomb) + 2**20, f"peak {peak} bytes"
 
 
-def test_fragmented_compressed_message_over_the_limit(client: Client, serve: Serve) -> None:
+def test_fragmented_compressed_message_over_the_limit(client: Client, serve: Serve, zlib_name: str) -> None:
     """The limit is on the whole inflated message, across fragments."""
     limit = 10000
     part = corpus(4000, 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zlib
 from typing import List, Optional, Tuple
 
@@ -10,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncws.protocol import zlib_backend
 from syncws.protocol.deflate import (
     MIN_COMPRESS_SIZE,
+    CompressSettings,
     DeflateParams,
     Deflater,
     Inflater,
@@ -42,6 +46,23 @@ def test_offer_caps_the_server_window(bits: int) -> None:
 def test_offer_bad_values(bits: int) -> None:
     with pytest.raises(ValueError):
         make_offer(bits)
+    with pytest.raises(ValueError):
+        make_offer(15, bits)
+
+
+@pytest.mark.parametrize("ours", range(9, 15))
+def test_offer_names_our_window_below_15(ours: int) -> None:
+    assert make_offer(15, ours) == f"permessage-deflate; client_max_window_bits={ours}"
+    assert make_offer(10, ours) == f"permessage-deflate; client_max_window_bits={ours}; server_max_window_bits=10"
+    assert make_offer(15, 15) == "permessage-deflate; client_max_window_bits"
+
+
+@pytest.mark.parametrize("answer", [None, "8", "10", "12", "15"])
+@pytest.mark.parametrize("ours", [9, 12, 15])
+def test_accept_keeps_the_smaller_client_window(answer: Optional[str], ours: int) -> None:
+    params: Params = [] if answer is None else [("client_max_window_bits", answer)]
+    agreed = accept_response(params, 15, ours)
+    assert agreed.client_max_window_bits == min(ours, 15 if answer is None else int(answer))
 
 
 # -- accept_response ----------------------------------------------------------------------
@@ -189,11 +210,13 @@ def test_strict_inflate_catches_a_too_wide_window() -> None:
         strict_inflate((wide.compress(data) + wide.flush(zlib.Z_SYNC_FLUSH))[:-4], 8)
 
 
+@pytest.mark.parametrize("level", [1, 6, 9])
 @pytest.mark.parametrize("takeover", [True, False])
-def test_eight_bit_client_window(takeover: bool) -> None:
+def test_eight_bit_client_window(zlib_name: str, takeover: bool, level: int) -> None:
     # zlib cannot compress with an 8-bit window: we must either send raw, or send what
     # a peer inflating with 256 bytes of history can read.
-    d = Deflater(DeflateParams(client_max_window_bits=8, client_no_context_takeover=not takeover))
+    settings = CompressSettings(level=level, mem_level=5)
+    d = Deflater(DeflateParams(client_max_window_bits=8, client_no_context_takeover=not takeover), settings)
     history = b""
     for data in [os.urandom(300) * 3, b"abc" * 100, os.urandom(100) * 5, os.urandom(1000) + b"x" * 1000]:
         packed = d.compress(data) if d.wants(len(data)) else None
@@ -215,7 +238,7 @@ def test_wants_threshold() -> None:
 
 
 @pytest.mark.parametrize("bits", range(9, 16))
-def test_window_bits_respected(bits: int) -> None:
+def test_window_bits_respected(zlib_name: str, bits: int) -> None:
     # Data whose repeats lie just beyond a small window: the inflater with the agreed window reads it.
     params = DeflateParams(client_max_window_bits=bits, server_max_window_bits=bits)
     d, i = Deflater(params), Inflater(params)
@@ -291,3 +314,43 @@ def test_round_trip_property(messages: List[bytes], takeover: bool, bits: int, s
         cut = split % (len(packed) + 1)
         out = i.decompress(packed[:cut], None) + i.decompress(packed[cut:], None) + i.finish(None)
         assert out == data
+
+
+def test_backends_make_the_same_wire_format(zlib_name: str) -> None:
+    """Either backend's output inflates with the other one (and with a strict stdlib inflater)."""
+    params = DeflateParams(client_max_window_bits=10, server_max_window_bits=10)
+    data = os.urandom(500) * 8 + b"json, json, json " * 200
+    packed = Deflater(params).compress(data)
+    assert packed is not None and len(packed) < len(data) // 2
+    assert strict_inflate(packed, 10) == data
+    for other in zlib_backend.available_zlib_backends():
+        zlib_backend.use_zlib_backend(other)
+        inflater = Inflater(params)
+        zlib_backend.use_zlib_backend(zlib_name)
+        assert inflater.decompress(packed, len(data)) + inflater.finish(0) == data
+
+
+def test_backend_choice() -> None:
+    before = zlib_backend.zlib_backend()
+    assert before in zlib_backend.available_zlib_backends()
+    with pytest.raises(ValueError, match="unknown zlib backend"):
+        zlib_backend.use_zlib_backend("isal")
+    assert zlib_backend.zlib_backend() == before
+    try:
+        zlib_backend.use_zlib_backend("zlib")
+        assert zlib_backend.current() is zlib
+        assert type(Deflater(DeflateParams())._obj) is type(zlib.compressobj())
+    finally:
+        zlib_backend.use_zlib_backend(before)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("zlib", "zlib"), ("bogus", "unknown zlib backend 'bogus'; choose from zlib, zlib-ng")],
+)
+def test_backend_forced_from_the_environment(value: str, expected: str) -> None:
+    """SYNCWS_ZLIB picks the backend at import; a name that means nothing fails loudly there."""
+    code = "import syncws; print(syncws.zlib_backend())"
+    env = {**os.environ, "SYNCWS_ZLIB": value}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert expected in (proc.stdout if proc.returncode == 0 else proc.stderr)
