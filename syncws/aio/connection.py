@@ -57,7 +57,8 @@ def _read_buffer() -> memoryview:
 class WebSocketProtocol(asyncio.BufferedProtocol):
     # Slots: one of these per connection, with more attributes than a dict shares keys for.
     __slots__ = (
-        "__weakref__", "_after_worker", "_backlog", "_buffer", "_close_frame_seen", "_closing", "_compress", "_compress_settings",
+        "__weakref__", "_after_worker", "_backlog", "_buffer", "_close_frame_seen", "_closing", "_compress",
+        "_compress_settings",
         "_fail_close_pending", "_fail_timer", "_heartbeat_timer", "_key", "_last_recv", "_lost_later",
         "_make_writer", "_max_msg_size", "_parser", "_paused_early", "_pong_timer", "_protocols", "_read_holds",
         "_timer", "_upgraded", "_write_limit", "autoclose", "autoping",
