@@ -84,6 +84,11 @@ class ClientConnection:
         self._check_open()
         return self.writer.message(opcode, payload, fragment_size=fragment_size)
 
+    def send_packed(self, opcode: int, payload: Payload, rsv1: bool) -> bytes:
+        """A whole message packed beforehand (``MessageWriter.pack``) as one frame."""
+        self._check_open()
+        return self.writer.framed(opcode, payload, rsv1)
+
     def send_fragment(self, opcode: int, payload: Payload, fin: bool, compress: bool = True) -> bytes:
         """One frame of a message sent in fragments (``MessageWriter.fragment``)."""
         self._check_open()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from .close_codes import build_close_payload, check_sendable_code
 from .deflate import Deflater
@@ -36,14 +36,31 @@ class MessageWriter:
         permessage-deflate agreed (RFC 7692 allows it: RSV1 clear); the
         compressor's context is untouched, so the next message still inflates.
         """
+        payload, rsv1 = self.pack(payload, compress)
+        return self.framed(opcode, payload, rsv1, fragment_size=fragment_size)
+
+    def pack(self, payload: Payload, compress: bool = True) -> Tuple[Payload, bool]:
+        """A whole message's payload as it goes on the wire, and whether it is compressed
+        (RSV1): ``message()``'s first half, the only one that steps the compressor.
+
+        It may run in another thread (a big message's deflate, away from the event loop)
+        while control frames are framed meanwhile: it touches the compressor and nothing
+        else. The caller keeps the order: no other data message is packed or framed until
+        this one is framed, and a packed message that is then not sent must be followed by
+        ``deflater.reset()``, or the compressor's context runs ahead of the peer's.
+        """
         if type(payload) is not bytes:
             payload = byte_view(payload)
-        rsv1 = False
         deflater = self.deflater
         if compress and deflater is not None and deflater.wants(len(payload)):
             packed = deflater.compress(bytes(payload))
             if packed is not None:
-                payload, rsv1 = packed, True
+                return packed, True
+        return payload, False
+
+    def framed(self, opcode: int, payload: Payload, rsv1: bool, *, fragment_size: int = 0) -> bytes:
+        """``message()``'s second half: a packed payload as one frame, or as frames of
+        ``fragment_size`` bytes (RSV1 on the first only)."""
         if not fragment_size or len(payload) <= fragment_size:
             return self._frame(opcode, payload, rsv1=rsv1)
         view = memoryview(payload)
