@@ -64,7 +64,7 @@ def percentile(ordered: list[float], q: float) -> float:
 
 def stall_result(sc: Scenario, meter: Meter, busy: list[float], idle: list[float],
                  big_messages: int) -> dict[str, Any]:
-    """S9 headline: p99 of the small round trips (ms) while the big echoes run; idle p99 beside it."""
+    """S9 headline: p99 of the small round trips (ms) while the big messages arrive; idle p99 beside it."""
     busy, idle = sorted(busy), sorted(idle)
     p99 = percentile(busy, 99) * 1000.0
     return {

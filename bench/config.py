@@ -21,7 +21,7 @@ class Scenario:
     size: int = 0
     conns: int = 0
     warmup: int = 0  # in-process warm-up iterations before the timed section
-    batch: int = 0  # S7: messages the server writes per trigger, in one write; S9: big echoes
+    batch: int = 0  # S7: messages the server writes per trigger, in one write; S9: big messages received
 
     def to_json(self) -> dict[str, Any]:
         """Serialise for the worker's command line."""
@@ -57,7 +57,7 @@ FULL: list[Scenario] = [
              "many", "ws-deflate", "s wall", False, count=20, size=1024, conns=1000),
     # Headline: p99 of the small round trips made while one connection echoes ``batch``
     # 16 MiB JSON messages; ``count`` round trips each with it idle give the p99 beside it.
-    Scenario("S9", "stall: 50 connections x 1 KiB JSON round trips beside 16 MiB deflate echoes",
+    Scenario("S9", "stall: 50 connections x 1 KiB JSON round trips beside 16 MiB compressed receives",
              "stall", "ws-deflate", "p99 ms", False, count=100, size=16 * MIB, conns=50, warmup=1, batch=3),
 ]
 

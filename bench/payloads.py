@@ -61,6 +61,15 @@ def small_json(tag: int, i: int, size: int = 1024) -> str:
     return text[: size - 2] + "]}" if len(text) >= size - 2 else text + " " * (size - 2 - len(text)) + "]}"
 
 
+# S9 blasts. On a deflate echo server, a text of at least BLAST_KEEP bytes is echoed
+# and kept, compressed once (level 1, a 512-byte window, no shared context); the text
+# BLAST then asks for that kept text again as those pre-compressed bytes, written
+# straight to the socket. The server spends no zlib time on a blast, so what S9's small
+# round trips see is the client's own cost of receiving 16 MiB (its read, inflate and
+# decode), not a server compressing on the CPU it shares with them.
+BLAST = "blast"
+BLAST_KEEP = 64 * 1024
+
 # S7 bursts. The trigger names the burst's shape, so the servers need no configuration:
 # "burst:<count>:<size>:<seq>". The echo servers (bench/server/echo.js and
 # echo_server.py, plain "ws" kind only) answer it with ``count`` text messages of

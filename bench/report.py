@@ -74,7 +74,7 @@ def workload(sc: Scenario) -> str:
         return f"{sc.count:,} connections"
     if sc.kind == "stall":
         return (f"{sc.conns} connections x {sc.count} round trips of 1 KiB JSON, alone (idle p99) and "
-                f"while one more connection echoes {sc.size / MIB:g} MiB JSON texts back to back; "
+                f"while one more connection receives {sc.size / MIB:g} MiB compressed JSON texts back to back; "
                 "all with permessage-deflate")
     if sc.kind == "burst":
         return (f"{sc.count:,} bursts of {sc.batch} x {sc.size} B text, each written by the "
@@ -107,7 +107,7 @@ def scenario_table(mode: str, sc: Scenario, clients: list[ClientInfo],
     if burst:
         head.insert(3, "p50 ms")
     if stall:
-        head[3:3] = ["idle p99 ms", "big echoes"]
+        head[3:3] = ["idle p99 ms", "big received"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     base = stats.get((mode, sc.sid, BASELINE))
     abase = stats.get((mode, sc.sid, ASYNC_BASELINE))
@@ -192,9 +192,9 @@ connection; peak threads are OS threads in the client process; RSS/conn is
 10-message burst the server writes at once, from sending the trigger to that
 message's return; its headline (and ratios) is the p99 of those latencies, p50
 beside it. S8 is S5 with permessage-deflate and 1 KiB JSON. S9's headline is the
-p99 of 50 connections' small round trips while one more connection echoes 16 MiB
-JSON texts (all compressed), with the same p99 measured just before, alone (idle
-p99), and the number of big echoes done meanwhile. `+zlib-ng` rows compress with
+p99 of 50 connections' small round trips while one more connection receives 16 MiB
+JSON texts the server compressed once beforehand (all connections compressed), with
+the same p99 measured just before, alone (idle p99), and the number of big messages received meanwhile. `+zlib-ng` rows compress with
 zlib-ng (syncws[speedups]; aiohttp's `set_zlib_backend`); the plain syncws rows
 use the standard library's zlib. `raw-socket` is a hand-framed
 WebSocket client (pure-Python masking): the floor for a Python client.

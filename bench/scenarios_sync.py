@@ -187,8 +187,9 @@ def burst(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
 
 def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str, Any]:
     """S9: ``conns`` threads do ``count`` 1 KiB JSON round trips each with nothing else
-    going on, then round trips for as long as one more connection takes to echo
-    ``batch`` ``size``-byte JSON texts (all with permessage-deflate). Latency per round trip."""
+    going on, then round trips for as long as one more connection takes to receive
+    ``batch`` ``size``-byte compressed JSON texts (blasts: bench/payloads.py), all with
+    permessage-deflate. Latency per round trip."""
     clock = time.perf_counter
     big_conn = client.connect(url, True)
     conns = [client.connect(url, True) for _ in range(sc.conns)]
@@ -201,7 +202,7 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
     def rounds(tag: int, start: int, out: list[float]) -> None:
         conn = conns[tag]
         i = start
-        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big echoes are done
+        # start <= 0: a fixed count (warm-up, idle); start > 0: until the big messages are in
         while (i < start + sc.count) if start <= 0 else not stop.is_set():
             i += 1
             m = payloads.small_json(tag, i, 1024)
@@ -225,17 +226,16 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
 
     def big() -> None:
         for i in range(sc.batch):
-            m = docs[i % len(docs)]
             sending.set()
-            big_conn.send_text(m)
+            big_conn.send_text(payloads.BLAST)
             r = big_conn.recv()
-            if r != m:
-                raise mismatch(sc.sid, i, m, r)
+            if r != docs[0]:
+                raise mismatch(sc.sid, i, docs[0], r)
             big_done[0] = i + 1
         stop.set()
 
     with thread_errors() as errors:
-        for i in range(sc.warmup):
+        for i in range(max(1, sc.warmup)):  # the first echo is what the server keeps to blast
             big_conn.send_text(docs[0])
             if big_conn.recv() != docs[0]:
                 raise mismatch(sc.sid, i, docs[0], "?")
@@ -245,7 +245,7 @@ def stall(client: SyncClient, sc: Scenario, url: str, meter: Meter) -> dict[str,
         with meter:
             thread.start()
             sending.wait(60)
-            busy = all_rounds(1)  # until the big echoes are done
+            busy = all_rounds(1)  # until the big messages are in
             thread.join()
     if errors:
         raise errors[0]

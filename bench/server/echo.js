@@ -10,7 +10,12 @@
 // socket write (so they arrive together, typically in one TCP segment). Message k
 // is the trigger + "#k:", padded with PAD (repeated) or cut to <size>: the same
 // strings bench/payloads.py expects. Every other message is echoed unchanged.
+//
+// S9 (blast), ws-deflate kind only: a text of at least KEEP bytes is echoed and kept as
+// one pre-compressed frame; the text "blast" is answered with that frame, written
+// straight to the socket, so a blast costs the server no zlib time (bench/payloads.py).
 const net = require('net');
+const zlib = require('zlib');
 
 const kind = process.argv[2] || 'ws';
 const host = '127.0.0.1';
@@ -47,6 +52,32 @@ function burstFrames(text) {
   return out;
 }
 
+const BLAST = 'blast';
+const KEEP = 64 * 1024;
+
+// A text message as one compressed frame that inflates on its own (RFC 7692: deflate,
+// sync flush, its 00 00 ff ff tail cut). A 512-byte window fits whatever window the
+// client allowed us; no shared context, so it needs none of the client's history. Only
+// blasts follow it on that connection: ws's own compressor would now refer to history
+// the client no longer has in its window.
+function keptFrame(data) {
+  const body = zlib.deflateRawSync(data, { level: 1, windowBits: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const payload = body.subarray(0, body.length - 4);
+  const n = payload.length;
+  const head = Buffer.alloc(n < 126 ? 2 : n < 65536 ? 4 : 10);
+  head[0] = 0xc1; // FIN + RSV1 (compressed) + text
+  if (n < 126) {
+    head[1] = n;
+  } else if (n < 65536) {
+    head[1] = 126;
+    head.writeUInt16BE(n, 2);
+  } else {
+    head[1] = 127;
+    head.writeBigUInt64BE(BigInt(n), 2);
+  }
+  return Buffer.concat([head, payload]);
+}
+
 function ready(port, extra) {
   const info = { kind, port, pid: process.pid, node: process.versions.node, ...extra };
   process.stdout.write(JSON.stringify(info) + '\n');
@@ -76,9 +107,21 @@ if (kind === 'tcp') {
     maxPayload: 256 * 1024 * 1024,
   });
   const bursts = kind === 'ws';
+  const blasts = kind === 'ws-deflate';
   wss.on('connection', (ws) => {
+    let kept = null;
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
+      if (blasts && !isBinary) {
+        if (data.length >= KEEP) {
+          kept = keptFrame(data);
+        } else if (kept !== null && data.length === BLAST.length && data.toString('latin1') === BLAST) {
+          // The client waits for each answer before it asks again, so ws's sender has
+          // nothing queued: this write cannot overtake one of its frames.
+          ws._socket.write(kept);
+          return;
+        }
+      }
       if (bursts && !isBinary && data[0] === B && data.length <= 40) {
         const frames = burstFrames(data.toString('latin1'));
         if (frames !== null) {

@@ -9,6 +9,9 @@ S7 (burst), plain ``ws`` kind only, as in echo.js: the text message
 bytes, all frames handed to the transport in one write; message k is the trigger
 + ``#k:`` padded with _PAD (repeated) or cut to ``size`` (bench/payloads.py builds
 the same strings to check them). Every other message is echoed unchanged.
+
+S9 (blast), ``ws-deflate`` kind only, as in echo.js: a text of at least _KEEP bytes is
+echoed and kept as one pre-compressed frame, which the text ``blast`` asks for again.
 """
 from __future__ import annotations
 
@@ -16,12 +19,16 @@ import asyncio
 import json
 import os
 import re
+import struct
 import sys
 import threading
+import zlib
 from importlib.metadata import version
 from typing import Any
 
 _PAD = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_BLAST = "blast"
+_KEEP = 64 * 1024
 _TRIGGER = re.compile(r"burst:(\d{1,4}):(\d{1,5}):\d{1,12}")
 
 
@@ -42,6 +49,20 @@ def _burst(text: str) -> list[bytes] | None:
     return out
 
 
+def _kept_frame(text: str) -> bytes:
+    """``text`` as one compressed frame that inflates on its own (echo.js's keptFrame)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, -9)
+    payload = (packer.compress(text.encode()) + packer.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0xC1, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0xC1, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0xC1, 127, n)
+    return head + payload
+
+
 class _TcpEcho(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport: Any = transport
@@ -59,9 +80,17 @@ async def _serve(kind: str) -> None:
         from websockets.asyncio.server import ServerConnection, serve
 
         bursts = kind == "ws"
+        blasts = kind == "ws-deflate"
 
         async def echo(ws: ServerConnection) -> None:
+            kept: bytes | None = None
             async for message in ws:
+                if blasts and isinstance(message, str):
+                    if len(message) >= _KEEP:
+                        kept = _kept_frame(message)
+                    elif kept is not None and message == _BLAST:
+                        ws.transport.write(kept)  # nothing of websockets' is queued: see echo.js
+                        continue
                 if bursts and isinstance(message, str) and message.startswith("burst:"):
                     payloads = _burst(message)
                     if payloads is not None:
