@@ -195,8 +195,8 @@ beside it. S8 is S5 with permessage-deflate and 1 KiB JSON. S9's headline is the
 p99 of 50 connections' small round trips while one more connection receives 16 MiB
 JSON texts the server compressed once beforehand (all connections compressed), with
 the same p99 measured just before, alone (idle p99), and the number of big messages
-received meanwhile. `+zlib-ng` rows compress with zlib-ng (syncws[speedups]; aiohttp's `set_zlib_backend`); the plain syncws rows
-use the standard library's zlib. `raw-socket` is a hand-framed
+received meanwhile. `+zlib-ng` rows compress with zlib-ng (syncws[speedups];
+aiohttp's `set_zlib_backend`); the plain syncws rows use the standard library's zlib. `raw-socket` is a hand-framed
 WebSocket client (pure-Python masking): the floor for a Python client.
 `tcp-floor` runs the same scenarios over plain TCP against a TCP echo server
 (no handshake, no masking): what the socket and interpreter cost alone."""
