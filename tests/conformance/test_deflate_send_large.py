@@ -294,6 +294,41 @@ def test_close_right_after_an_unawaited_big_send(async_client: Client, serve: Se
     assert ws.close_code == 1000 and ws.exception() is None
 
 
+def test_cancelled_close_still_closes_after_the_big_message(async_client: Client, serve: Serve) -> None:
+    """Cancelling close() while it waits for the compression stops only the waiting, as
+    always: the message goes out, then the close frame, and a later close() joins it."""
+    data = big_data(BIG, 15)
+    got: List[Any] = []
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake(DEFLATE)
+        got.extend((await read_messages(peer, 1, Decompressor())).messages)
+        got.append(await read_close(peer))
+        peer.send(close_frame(1000))
+        await peer.writer.drain()
+
+    server = serve(script)
+    ws = async_client.connect(server.url, compress=15).ws
+
+    async def main() -> bool:
+        blocker = Blocker(asyncio.get_running_loop())
+        Spy(ws, blocker)
+        sent = ws.send_bytes(data)
+        closing = asyncio.ensure_future(ws.close())
+        await blocker.entered.wait()
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        await blocker.release()
+        await sent
+        return await ws.close()
+
+    assert async_client.run(main()) is False  # the cancelled call started the close
+    async_client.finish(server)
+    assert got == [(2, data), (1000, b"")]
+    assert ws.close_code == 1000
+
+
 def test_connection_lost_while_compressing(async_client: Client, serve: Serve, server_loop: Any) -> None:
     """The server drops TCP while a big message compresses: awaiting the send raises
     ConnectionClosed, so does the send in line behind it; nothing is left open."""
