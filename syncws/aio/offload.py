@@ -7,18 +7,26 @@ loop thread that would delay every other connection's small round trips. zlib
 releases the GIL, so such reads go to the loop's default executor instead: one
 at a time per connection, in order (later reads wait, reading is paused), so the
 reader and its decompressor are never used by two threads at once.
+
+Sending is the mirror image on the asyncio API: deflating costs 3-40 ms per MiB
+(by the data), so ``send_str``/``send_bytes`` compress a message of OFFLOAD_SEND
+or more in the default executor, holding the connection's data turn meanwhile
+(aio/turn.py) so that later sends keep their order.
 """
 
 from __future__ import annotations
 
 from ..protocol.connection import ClientConnection
 
-__all__ = ["OFFLOAD_MESSAGE", "OFFLOAD_READ", "offload_wanted"]
+__all__ = ["OFFLOAD_MESSAGE", "OFFLOAD_READ", "OFFLOAD_SEND", "offload_wanted"]
 
 # A read this big (compressed bytes) may inflate to ~10x: about 1-2 ms of zlib.
 OFFLOAD_READ = 64 * 1024
 # A message this big (inflated so far) costs milliseconds to finish (join, UTF-8).
 OFFLOAD_MESSAGE = 1024 * 1024
+# A message this big (before compression; a str counted in characters) costs milliseconds
+# of zlib; much below it the thread hop costs about as much as it frees the loop for.
+OFFLOAD_SEND = 1024 * 1024
 
 
 def offload_wanted(conn: ClientConnection, nbytes: int) -> bool:

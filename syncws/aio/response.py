@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import functools
 import json
-from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, List, Optional, Union, cast
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, List, Optional, Tuple, Union, cast
 
 from ..protocol.close_codes import WSCloseCode, check_close
 from ..protocol.deflate import DeflateParams
@@ -26,6 +26,7 @@ from ..protocol.writer import Payload
 from .connection import WebSocketProtocol
 from .errors import ConnectionClosedError, WSMessageTypeError
 from .message_queue import CLOSED_MESSAGE, AsyncMessageQueue
+from .offload import OFFLOAD_SEND
 from .stream import AsyncMessageStream, PieceReceiver
 from .turn import MessageTurn
 from .writer import FrameWriter, Sent
@@ -37,6 +38,9 @@ _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 _DATA = WSMsgType.BINARY  # TEXT and BINARY are the only types <= this (and CONTINUATION: pieces)
 _NORMAL = (WSCloseCode.OK, WSCloseCode.GOING_AWAY, WSCloseCode.NO_STATUS_RECEIVED)
 _NOTHING = object()
+_TEXT = 1
+_BINARY = 2
+PACK_FAILED = b"could not compress a message"
 Fragments = Union[Iterable[Union[str, Payload]], AsyncIterable[Union[str, Payload]]]
 
 
@@ -192,6 +196,9 @@ class ClientWebSocketResponse(ConnectionView, PieceReceiver):
         self._close_code: Optional[int] = None  # as the application has seen it (aiohttp's timing)
         self._exception: Optional[BaseException] = None  # likewise
         self._turn = MessageTurn(protocol.loop)  # a fragmented message's hold on data frames
+        # Set while a big message is compressed in a worker (aio/offload.py), until it is written.
+        self._packing: "Optional[asyncio.Future[None]]" = None
+        self._close_waits = False  # close() waits for that message before its close frame
         self._init_pieces()
 
     @property
@@ -224,20 +231,106 @@ class ClientWebSocketResponse(ConnectionView, PieceReceiver):
 
     # -- sending -----------------------------------------------------------------
     def send_str(self, data: str, compress: Optional[int] = None) -> Sent[None]:
+        text = check_str(data)
+        if len(text) >= OFFLOAD_SEND and self._deflating(compress):
+            return self._send_big(_TEXT, text.encode("utf-8"))
         if self._turn.busy:
-            return self._send_later(self._conn.send_text, check_str(data), _compress(compress))
-        self._writer.send(self._conn.send_text, check_str(data), _compress(compress))
+            return self._send_later(self._conn.send_text, text, _compress(compress))
+        self._writer.send(self._conn.send_text, text, _compress(compress))
         return Sent(self._writer)
 
     def send_bytes(self, data: Payload, compress: Optional[int] = None) -> Sent[None]:
+        payload = check_bytes(data)
+        if len(payload) >= OFFLOAD_SEND and self._deflating(compress):
+            # A copy of a mutable buffer: the caller may reuse it once this returns, as after any send.
+            return self._send_big(_BINARY, payload if type(payload) is bytes else bytes(payload))
         if self._turn.busy:
-            return self._send_later(self._conn.send_binary, check_bytes(data), _compress(compress))
-        self._writer.send(self._conn.send_binary, check_bytes(data), _compress(compress))
+            return self._send_later(self._conn.send_binary, payload, _compress(compress))
+        self._writer.send(self._conn.send_binary, payload, _compress(compress))
         return Sent(self._writer)
 
     def _send_later(self, encode: Callable[..., bytes], *args: Any) -> Sent[None]:
-        """Another task's fragmented message is going out: this one follows it, in line."""
+        """Another task's fragmented message (or a big one being compressed) is going out:
+        this one follows it, in line."""
+        self._check_not_closing()
         return Sent(self._writer, after=self._turn.later(functools.partial(self._writer.send, encode, *args)))
+
+    def _deflating(self, compress: Optional[int]) -> bool:
+        deflater = self._conn.writer.deflater
+        return _compress(compress) and deflater is not None and deflater.enabled
+
+    def _send_big(self, opcode: int, payload: Payload) -> Sent[None]:
+        """A message that would hold up the loop for milliseconds of zlib: compressed in the
+        loop's default executor (aio/offload.py), written from the loop afterwards. It holds
+        the data turn from this call on, so later sends wait behind it in call order."""
+        self._check_not_closing()
+        if not self._turn.busy:
+            self._check_open()  # as a send now would: at once, not only when awaited
+        return Sent(self._writer, after=self._turn.hold(functools.partial(self._pack_away, opcode, payload)))
+
+    def _pack_away(self, opcode: int, payload: Payload, fut: "asyncio.Future[None]") -> bool:
+        """The turn is ours: start compressing in a worker; False if the connection is closed."""
+        try:
+            self._check_open()
+        except ConnectionClosed as exc:
+            fut.set_exception(exc)
+            return False
+        loop = self._proto.loop
+        pack = self._conn.writer.pack
+        try:
+            work = loop.run_in_executor(None, pack, payload)
+        except RuntimeError:  # the loop's executor is shut down (the loop is ending): pack here
+            work = loop.create_future()
+            try:
+                work.set_result(pack(payload))
+            except Exception as exc:
+                work.set_exception(exc)
+        self._packing = done = loop.create_future()
+        work.add_done_callback(functools.partial(self._packed, opcode, fut, done))
+        return True
+
+    def _packed(
+        self,
+        opcode: int,
+        fut: "asyncio.Future[None]",
+        done: "asyncio.Future[None]",
+        work: "asyncio.Future[Tuple[Payload, bool]]",
+    ) -> None:
+        """Loop thread: write the compressed message, whether or not anyone awaits ``fut``
+        (cancelling that wait does not unsend it), then hand the turn on."""
+        self._packing = None
+        deflater = self._conn.writer.deflater
+        assert deflater is not None
+        error = ConnectionClosed("cannot send: compression was cancelled") if work.cancelled() else work.exception()
+        if error is not None:
+            # The compressor may hold part of it: the peer's context can no longer follow ours.
+            deflater.reset()
+            self._turn.release(complete=False)
+            self._proto.close_soon(WSCloseCode.INTERNAL_ERROR, PACK_FAILED)
+            _settle(fut, error)
+            done.set_result(None)  # after close_soon: a close() waiting on this joins that close
+            return
+        payload, rsv1 = work.result()
+        try:
+            self._writer.send(self._conn.send_packed, opcode, payload, rsv1)
+        except Exception as exc:  # closed while compressing: packed, not sent
+            deflater.reset()
+            _settle(fut, exc)
+        else:
+            _settle(fut, None)
+        self._turn.release(complete=True)
+        done.set_result(None)
+
+    def _check_open(self) -> None:
+        """Raise what ``writer.send`` would on a closed connection."""
+        writer = self._writer
+        if writer.error is not None:
+            raise writer._closed_error()
+        self._conn._check_open()
+
+    def _check_not_closing(self) -> None:
+        if self._close_waits:
+            raise ConnectionClosed("cannot send: the connection is closing", self._conn.close_code)
 
     async def send_fragments(self, fragments: Fragments, compress: Optional[int] = None) -> None:
         """Send one message in fragments, each as one frame as soon as ``fragments`` (an
@@ -322,10 +415,25 @@ class ClientWebSocketResponse(ConnectionView, PieceReceiver):
         already = self._closed
         self._closed = self._closing = True
         try:
-            started = await self._proto.close(code, reason)
+            if self._packing is None:
+                started = await self._proto.close(code, reason)
+            else:  # shielded: cancelling this call leaves the close to run on, as below
+                self._close_waits = True  # from now on, as if our close frame were out
+                started = await asyncio.shield(self._close_after_packs(code, reason))
         finally:
             self._seen_end()
         return started and not already
+
+    async def _close_after_packs(self, code: int, reason: bytes) -> bool:
+        """A big message sent before ``close()`` is being compressed: our close frame must not
+        overtake it (nor the sends in line behind it). A fragmented message is not waited
+        for: its task may be the one closing."""
+        try:
+            while self._packing is not None:
+                await self._packing
+        finally:
+            self._close_waits = False
+        return await self._proto.close(code, reason)
 
     async def _finish(self) -> None:
         """An end the server started (or a failure): wait until TCP is closed, as
@@ -465,6 +573,15 @@ class ClientWebSocketResponse(ConnectionView, PieceReceiver):
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<ClientWebSocketResponse {state} protocol={self.protocol!r}>"
+
+
+def _settle(fut: "asyncio.Future[None]", error: Optional[BaseException]) -> None:
+    if fut.done():  # its waiter was cancelled
+        return
+    if error is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(error)
 
 
 def _compress(compress: Optional[int]) -> bool:

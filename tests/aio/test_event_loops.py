@@ -41,6 +41,36 @@ def test_async_api_inside_uvloop_run(request: pytest.FixtureRequest, server: str
     uvloop.run(main())
 
 
+def test_big_compressed_send_off_the_loop_inside_uvloop_run(ws_url: str) -> None:
+    """A big message's compression goes to uvloop's default executor too (public APIs only),
+    and the small message sent after it, un-awaited, still follows it."""
+    import threading
+
+    from syncws.aio.offload import OFFLOAD_SEND
+
+    big = b"uvloop " * (OFFLOAD_SEND // 7 + 1)
+
+    async def main() -> None:
+        async with syncws.ws_connect(ws_url, compress=15, max_msg_size=2**22) as ws:
+            deflater = ws._conn.writer.deflater
+            assert deflater is not None
+            threads = []
+            real = deflater.compress
+
+            def spy(data: bytes) -> object:
+                threads.append(threading.get_ident())
+                return real(data)
+
+            deflater.compress = spy  # type: ignore[method-assign]
+            ws.send_bytes(big)
+            await ws.send_str("after it")
+            assert await ws.receive_bytes(timeout=10) == big
+            assert await ws.receive_str(timeout=10) == "after it"
+            assert threads and threads[0] != threading.get_ident()
+
+    uvloop.run(main())
+
+
 _SYNC_UNDER_POLICY = textwrap.dedent(
     """
     import asyncio, ssl, sys
