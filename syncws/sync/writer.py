@@ -106,28 +106,36 @@ class ThreadWriter(WriterBase):
         lock, holding the turn (so no other data message is compressed or framed meanwhile,
         and the loop's frames never wait for zlib); ``frame(opcode, *packed)`` and the write
         run under it. Whatever cuts this short (an exception, an interrupt, the connection
-        closing meanwhile) drops the message and resets the compressor: a fresh one's
-        output inflates with the peer's old context, so the next message still does."""
-        with self._lock:
-            if self._turn is not None:
-                self._wait_turn()
-            if self.error is not None:
-                raise self._closed_error()
-            self._turn = threading.get_ident()
-            self._packing = True
+        closing meanwhile) drops the message, unless it was written, and resets the
+        compressor either way: a fresh one's output inflates with the peer's old context,
+        so the next message still does."""
+        me = threading.get_ident()
+        mine = False
         try:
+            with self._lock:
+                if self._turn is not None:
+                    self._wait_turn()
+                if self.error is not None:
+                    raise self._closed_error()
+                # Plain stores up to the block's end: no point where an interrupt can land
+                # (CPython runs handlers at calls), so ``mine`` is True exactly when the turn is ours.
+                mine = True
+                self._turn = me
+                self._packing = True
             packed, rsv1 = pack(payload)
             with self._lock:
                 self._encode_and_write(frame, (opcode, packed, rsv1), self._write_locked)
         except BaseException:
-            self._abandon()  # still our turn: nobody else touches the compressor
+            if mine:
+                self._abandon()  # still our turn: nobody else touches the compressor
             raise
         finally:
-            with self._lock:
-                self._packing = False
-                self._turn = None
-                if self._turn_free is not None:
-                    self._turn_free.notify_all()
+            if mine:
+                with self._lock:
+                    self._packing = False
+                    self._turn = None
+                    if self._turn_free is not None:
+                        self._turn_free.notify_all()
 
     def wait_packed(self) -> None:
         """Caller thread: until no whole message is being compressed (``close()`` waits so,
