@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import sys
 import time
 import warnings
 from typing import Any, Iterable, Iterator, List, Optional, Union
@@ -42,11 +43,13 @@ from .blocking import wait_future
 from .loop_thread import LoopStopped, LoopThread
 from .message_queue import ThreadMessageQueue
 from .stream import MessageStream
-from .writer import ThreadWriter
+from .writer import PACK_APART, ThreadWriter
 
 __all__ = ["SyncWebSocket"]
 
 _NOTHING = object()
+_TEXT = int(WSMsgType.TEXT)
+_BINARY = int(WSMsgType.BINARY)
 _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
@@ -74,6 +77,9 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
         self._send_timeout = send_timeout
         self._writer = writer
         self._conn = protocol.conn
+        # Messages this long are compressed outside the writer's lock (sync/writer.py);
+        # without permessage-deflate nothing is compressed, and every send takes one step.
+        self._pack_apart = PACK_APART if protocol.conn.writer.deflater is not None else sys.maxsize
         self._generation = loop_thread.fork_generation
         self._init_pieces()
 
@@ -107,13 +113,26 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
 
     def send_str(self, data: str) -> None:
         self._check_process()
-        self._writer.send_data(self._conn.send_text, check_str(data))
+        text = check_str(data)
+        if len(text) < self._pack_apart:
+            self._writer.send_data(self._conn.send_text, text)
+        else:
+            self._send_packing(_TEXT, text.encode("utf-8"))
         self._after_send()
 
     def send_bytes(self, data: Payload) -> None:
         self._check_process()
-        self._writer.send_data(self._conn.send_binary, check_bytes(data))
+        payload = check_bytes(data)
+        if len(payload) < self._pack_apart:
+            self._writer.send_data(self._conn.send_binary, payload)
+        else:
+            self._send_packing(_BINARY, payload)
         self._after_send()
+
+    def _send_packing(self, opcode: int, payload: Payload) -> None:
+        """A big message, compressed outside the lock the loop thread takes (sync/writer.py)."""
+        conn = self._conn
+        self._writer.send_packing(conn.writer.pack, conn.send_packed, opcode, payload)
 
     def send_fragments(self, fragments: Iterable[Union[str, Payload]]) -> None:
         """Send one message in fragments, each as one frame as soon as ``fragments`` yields it:
@@ -293,6 +312,8 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
         self._check_process()
         reason = control_payload(message)
         check_close(code, reason)
+        self._runner.check_caller("close()")
+        self._writer.wait_packed()  # a big message already compressing goes out first
         try:
             return self._runner.run(self._proto.close(code, reason), what="close()")
         except LoopStopped:  # interpreter exit closed it meanwhile

@@ -337,13 +337,14 @@ def test_interrupt_sweep_connect(ws_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "compress",
+    "compress, words",
     [
-        0,
-        15,
+        (0, 20),
+        (15, 20),
+        (15, 6000),  # 78 KB: compressed outside the writer lock (sync/writer.py, send_packing)
     ],
 )
-def test_interrupt_sweep_send(ws_url: str, compress: int) -> None:
+def test_interrupt_sweep_send(ws_url: str, compress: int, words: int) -> None:
     """The interrupted message arrives whole or not at all; the connection stays usable."""
     conn: List[Any] = [None]
     probe = "probe, long enough to be compressed " * 3
@@ -352,7 +353,7 @@ def test_interrupt_sweep_send(ws_url: str, compress: int) -> None:
         if conn[0] is None or conn[0].closed:
             conn[0] = syncws.connect(ws_url, compress=compress)
         ws = conn[0]
-        text = f"interrupted {inj.n} " + "compressible " * 20
+        text = f"interrupted {inj.n} " + "compressible " * words
         try:
             inj.run(lambda: ws.send_str(text))
         except KeyboardInterrupt:
