@@ -266,7 +266,7 @@ class FuzzingServer:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
                     return True
             except OSError:
-                time.sleep(0.05)  # polling interval, not a wait for readiness
+                time.sleep(0.05)  # sleep-ok: polling interval, not a wait for readiness
         return False
 
     def alive(self) -> bool:

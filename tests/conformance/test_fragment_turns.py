@@ -139,7 +139,7 @@ def test_tasks_wait_in_line_behind_a_fragmented_message(async_client: Client, se
         yield "first,"
         tasks.append(asyncio.ensure_future(other("one")))
         tasks.append(asyncio.ensure_future(other("two")))
-        await asyncio.sleep(0)  # both tasks call send_str
+        await asyncio.sleep(0)  # sleep-ok: one loop turn, in which both tasks call send_str
         assert order == ["called one", "called two"]
         await ws.ping(b"between")
         yield "second"
@@ -179,7 +179,7 @@ def test_a_cut_message_fails_the_line(async_client: Client, serve: Serve) -> Non
     async def fragments() -> Any:
         yield "first"
         waiting.append(asyncio.ensure_future(queued()))
-        await asyncio.sleep(0)  # it calls send_str, and waits in line
+        await asyncio.sleep(0)  # sleep-ok: one loop turn, in which it calls send_str and waits in line
         raise KeyError("cut")
 
     async def main() -> None:
