@@ -133,6 +133,15 @@ async def expect_close(peer: RawPeer, code: int, *, answer: bool = True) -> byte
     return reason
 
 
+async def close_from_server(peer: RawPeer, code: int = 1000, reason: bytes = b"") -> None:
+    """The server starts the closing handshake and, once the client answers with ``code``,
+    ends the script so that TCP closes from its side first (RFC 6455 §7.1.1). Waiting for the
+    client's EOF instead would wait out the client's grace for the server's."""
+    peer.send(close_frame(code, reason))
+    got, _ = await read_close(peer)
+    assert got == code, f"client answered {got}, expected {code}"
+
+
 def close_frame(code: Optional[int] = 1000, reason: bytes = b"") -> bytes:
     return frame(8, b"" if code is None else code.to_bytes(2, "big") + reason)
 

@@ -14,7 +14,7 @@ import pytest
 
 import syncws
 from tests.apis import Client
-from tests.conformance.helpers import Frame, close_frame, expect_close, read_frame
+from tests.conformance.helpers import Frame, close_from_server, expect_close, read_frame
 from tests.servers import RawPeer, RawServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -53,8 +53,7 @@ def test_threads_wait_for_the_turn_and_pings_do_not(sync_client: Client, serve: 
         await peer.handshake()
         messages, frames = await read_data_messages(peer, 2)
         result.extend([messages, [(f.opcode, f.fin) for f in frames]])
-        peer.send(close_frame(1000))
-        await expect_close(peer, 1000, answer=False)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = sync_client.connect(server.url, compress=0).ws
@@ -86,8 +85,7 @@ def test_many_threads_many_fragmented_messages(sync_client: Client, serve: Serve
         await peer.handshake()
         messages, _ = await read_data_messages(peer, total)
         result.extend(messages)
-        peer.send(close_frame(1000))
-        await expect_close(peer, 1000, answer=False)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = sync_client.connect(server.url).ws
@@ -122,8 +120,7 @@ def test_tasks_wait_in_line_behind_a_fragmented_message(async_client: Client, se
         await peer.handshake()
         messages, frames = await read_data_messages(peer, 4)
         result.extend([messages, [(f.opcode, f.fin) for f in frames]])
-        peer.send(close_frame(1000))
-        await expect_close(peer, 1000, answer=False)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = async_client.connect(server.url, compress=0).ws

@@ -23,7 +23,7 @@ from tests.conformance.helpers import (
     DEFLATE,
     Compressor,
     Decompressor,
-    close_frame,
+    close_from_server,
     expect_close,
     read_frame,
     read_messages,
@@ -40,11 +40,6 @@ def gen(*fragments: Union[str, bytes]) -> Iterator[Union[str, bytes]]:
     yield from fragments
 
 
-async def close_cleanly(peer: RawPeer) -> None:
-    peer.send(close_frame(1000))
-    await expect_close(peer, 1000, answer=False)
-
-
 # -- what goes out ----------------------------------------------------------------
 
 
@@ -57,7 +52,7 @@ def test_a_list_marks_its_last_fragment_fin(client: Client, serve: Serve) -> Non
             (False, 0, 0, "cé".encode()),
             (True, 0, 0, b"ef"),
         ]
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -76,7 +71,7 @@ def test_an_iterator_ends_with_an_empty_fin_frame(client: Client, serve: Serve) 
             (False, 0, 0, b"\x03\x04"),
             (True, 0, 0, b""),
         ]
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -90,7 +85,7 @@ def test_one_fragment_is_one_frame_and_none_is_nothing(client: Client, serve: Se
         await peer.handshake()
         got = [await read_frame(peer) for _ in range(2)]
         assert [(f.fin, f.opcode, f.payload) for f in got] == [(True, 2, b"x"), (True, 1, b"next")]
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -116,7 +111,7 @@ def test_compressed_fragments_rsv1_on_the_first_only(client: Client, serve: Serv
         assert inflate.message(b"".join(f.payload for f in frames)) == "".join(text).encode()
         got = await read_messages(peer, 1, inflate)
         assert got.messages == [(1, ("after " * 40).encode())]
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -137,7 +132,7 @@ def test_wrong_types_raise_before_anything_is_sent(client: Client, serve: Serve,
         await peer.handshake()
         f = await read_frame(peer)
         assert (f.fin, f.opcode, f.payload) == (True, 1, b"still open"), f
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -238,7 +233,7 @@ def test_stream_with_a_ping_in_the_middle(client: Client, serve: Serve) -> None:
         assert (f.opcode, f.payload) == (10, b"mid")
         peer.send(frame(0, "lo wörld".encode(), fin=False))
         peer.send(frame(0, b"!"))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -256,7 +251,7 @@ def test_stream_with_pings_handed_to_the_application(client: Client, serve: Serv
     async def script(peer: RawPeer) -> None:
         await peer.handshake()
         peer.send(frame(2, b"ab", fin=False) + frame(9, b"p1") + frame(0, b"cd", fin=False) + frame(0, b"ef"))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url, autoping=False)
@@ -285,8 +280,7 @@ def test_close_in_the_middle_ends_the_stream(client: Client, serve: Serve) -> No
     async def script(peer: RawPeer) -> None:
         await peer.handshake()
         peer.send(frame(2, b"part", fin=False))
-        peer.send(close_frame(1001, b"bye"))
-        await expect_close(peer, 1001, answer=False)
+        await close_from_server(peer, 1001, b"bye")
 
     server = serve(script)
     ws = client.connect(server.url)
@@ -306,7 +300,7 @@ def test_receive_after_an_unfinished_stream_skips_its_rest(client: Client, serve
         assert got.payload == b"took the first piece"
         peer.send(frame(0, b"rest ", fin=False) + frame(0, b"of it"))
         peer.send(frame(1, b"2nd"))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url, max_msg_size=5)
@@ -372,7 +366,7 @@ def test_stream_three_times_max_msg_size_in_bounded_memory(client: Client, serve
             await peer.writer.drain()
         all_sent.set()
         peer.send(frame(1, b"after"))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url, max_msg_size=limit, max_queue=4)
@@ -415,7 +409,7 @@ def test_compressed_stream_inflates_a_piece_at_a_time(client: Client, serve: Ser
     async def script(peer: RawPeer) -> None:
         await peer.handshake(DEFLATE)
         peer.send(frame(1, packed, rsv=4))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url, max_msg_size=limit, max_queue=queued)
@@ -464,7 +458,7 @@ def test_a_timeout_part_way_loses_nothing(client: Client, serve: Serve, then: st
         peer.send(frame(1, b"ab", fin=False))
         assert (await read_frame(peer)).payload == b"go"
         peer.send(frame(0, b"cd"))
-        await close_cleanly(peer)
+        await close_from_server(peer)
 
     server = serve(script)
     ws = client.connect(server.url)

@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-SMALL = 0.5  # the open, receive and close timeouts of a silent case
+SMALL = 0.3  # the open, receive and close timeouts of a silent case
 PATIENT = 10.0  # a reset case must not need a timeout: hitting one is a failure
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
