@@ -8,9 +8,9 @@ import platform
 import re
 import socket
 import ssl
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
-from typing_extensions import TypedDict
+from typing_extensions import Protocol, TypedDict
 
 from .._version import __version__
 from ..protocol.auth import BasicAuth
@@ -36,6 +36,24 @@ PathLike = Union[str, "os.PathLike[str]"]
 # RFC 6265 §4.1.1: a cookie name is a token; a value must not end the pair or the header.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COOKIE_VALUE_BAD = re.compile(r"[\x00-\x1f\x7f;]")
+
+
+if TYPE_CHECKING:
+    _T_co = TypeVar("_T_co", covariant=True)
+
+    class InvalidOption(Protocol[_T_co]):
+        """A type no value has, for the last overload of ``connect()`` and ``ws_connect()``.
+
+        A misspelled keyword fits none of the real overloads. mypy then blames the first
+        overload that fits once type parameters are erased: this one, whose ``**options``
+        erase to "anything". Checked for real, the value's ``__class__`` is not
+        ``type[ConnectOptions]``, so mypy reports the keyword by name
+        (``Argument "timout" ... expected "InvalidOption[ConnectOptions]"``) instead of
+        printing every overload. Typing only: it never exists at run time.
+        """
+
+        @property  # type: ignore[misc]
+        def __class__(self) -> Type[_T_co]: ...  # type: ignore[override]
 
 
 class ConnectOptions(TypedDict, total=False):

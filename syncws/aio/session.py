@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any, Awaitable, Coroutine, Generator, Optional, Tuple, Type, Union, overload
+from typing import TYPE_CHECKING, Any, Awaitable, Coroutine, Generator, Optional, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
@@ -19,6 +19,9 @@ from .options import ConnectOptions, Options
 from .reconnect import AsyncReconnecting, TrackedProtocol
 from .response import ClientWebSocketResponse
 from .tls import warn_unverified
+
+if TYPE_CHECKING:
+    from .options import InvalidOption
 
 __all__ = ["ws_connect", "ClientSession"]
 
@@ -109,6 +112,16 @@ def ws_connect(
     **options: Unpack[ConnectOptions],
 ) -> Union[_WSConnectContext, AsyncReconnecting]: ...
 
+@overload
+def ws_connect(  # never matches: it makes mypy name a misspelled keyword (see InvalidOption)
+    url: str,
+    *,
+    reconnect: bool = ...,
+    ws_response_class: Type[ClientWebSocketResponse] = ...,
+    loop: Optional[asyncio.AbstractEventLoop] = ...,
+    **options: InvalidOption[ConnectOptions],
+) -> Union[_WSConnectContext, AsyncReconnecting]: ...
+
 
 def ws_connect(
     url: str,
@@ -116,7 +129,7 @@ def ws_connect(
     reconnect: bool = False,
     ws_response_class: Type[ClientWebSocketResponse] = ClientWebSocketResponse,
     loop: Optional[asyncio.AbstractEventLoop] = None,
-    **options: Unpack[ConnectOptions],
+    **options: Any,
 ) -> Union[_WSConnectContext, AsyncReconnecting]:
     """Open a WebSocket; see ``Options`` for every keyword and its default.
 
@@ -193,6 +206,17 @@ class ClientSession:
         **options: Unpack[ConnectOptions],
     ) -> Union[_WSConnectContext, AsyncReconnecting]: ...
 
+    @overload
+    def ws_connect(  # never matches: it makes mypy name a misspelled keyword (see InvalidOption)
+        self,
+        url: str,
+        *,
+        reconnect: bool = ...,
+        ws_response_class: Type[ClientWebSocketResponse] = ...,
+        loop: Optional[asyncio.AbstractEventLoop] = ...,
+        **options: InvalidOption[ConnectOptions],
+    ) -> Union[_WSConnectContext, AsyncReconnecting]: ...
+
     def ws_connect(
         self,
         url: str,
@@ -200,7 +224,7 @@ class ClientSession:
         reconnect: bool = False,
         ws_response_class: Type[ClientWebSocketResponse] = ClientWebSocketResponse,
         loop: Optional[asyncio.AbstractEventLoop] = None,
-        **options: Unpack[ConnectOptions],
+        **options: Any,
     ) -> Union[_WSConnectContext, AsyncReconnecting]:
         """``ws_connect`` with this session's defaults; closing the session closes its
         connections and ends its reconnect loops."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any, List, Mapping, Tuple, Type, Union, overload
+from typing import TYPE_CHECKING, Any, List, Mapping, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
 
@@ -23,6 +23,9 @@ from .opening import Opened, hand_over, open_here, opens_here
 from .reconnect import Reconnecting
 from .websocket import SyncWebSocket
 from .writer import ThreadWriter, make_thread_writer
+
+if TYPE_CHECKING:
+    from ..aio.options import InvalidOption
 
 __all__ = ["connect"]
 
@@ -125,9 +128,13 @@ def connect(
 ) -> Union[SyncWebSocket, Reconnecting]: ...
 
 
-def connect(
-    url: str, *, reconnect: bool = False, **options: Unpack[ConnectOptions]
-) -> Union[SyncWebSocket, Reconnecting]:
+@overload
+def connect(  # never matches: it makes mypy name a misspelled keyword (see InvalidOption)
+    url: str, *, reconnect: bool = ..., **options: InvalidOption[ConnectOptions]
+) -> Union[SyncWebSocket, Reconnecting]: ...
+
+
+def connect(url: str, *, reconnect: bool = False, **options: Any) -> Union[SyncWebSocket, Reconnecting]:
     """Open a WebSocket and return it once the handshake is done.
 
     Takes the keyword arguments of ``ws_connect`` (see ``syncws.Options``), with
