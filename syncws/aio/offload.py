@@ -11,7 +11,8 @@ reader and its decompressor are never used by two threads at once.
 Sending is the mirror image on the asyncio API: deflating costs 3-40 ms per MiB
 (by the data), so ``send_str``/``send_bytes`` compress a message of OFFLOAD_SEND
 or more in the default executor, holding the connection's data turn meanwhile
-(aio/turn.py) so that later sends keep their order.
+(aio/turn.py) so that later sends keep their order; ``send_fragments`` does the
+same for each fragment of OFFLOAD_SEND or more, under its message's turn.
 """
 
 from __future__ import annotations

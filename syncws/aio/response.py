@@ -360,25 +360,43 @@ class ClientWebSocketResponse(ConnectionView, PieceReceiver):
         opcode, payload = first_fragment(first)
         if not hasattr(fragments, "__aiter__"):
             count = check_all(opcode, fragments)
-        writer = self._writer
-        send = self._conn.send_fragment
         await self._turn.take()
         try:
             sent = 1
-            writer.send(send, opcode, payload, count == 1, compressed)
-            await Sent(writer)
+            await self._send_fragment(opcode, payload, count == 1, compressed)
             async for fragment in source:
                 sent += 1
-                writer.send(send, opcode, next_fragment(opcode, fragment), sent == count, compressed)
-                await Sent(writer)
+                await self._send_fragment(opcode, next_fragment(opcode, fragment), sent == count, compressed)
             if count is None:
-                writer.send(send, opcode, b"", True, compressed)
+                self._writer.send(self._conn.send_fragment, opcode, b"", True, compressed)
         except BaseException as exc:
             self._turn.release(complete=False)
             if not isinstance(exc, ConnectionClosed):
                 self._proto.close_soon(WSCloseCode.INTERNAL_ERROR, FRAGMENT_CUT_SHORT)
             raise
         self._turn.release(complete=True)
+
+    async def _send_fragment(self, opcode: int, payload: Payload, fin: bool, compressed: bool) -> None:
+        """One frame of ``send_fragments``, whose turn this task holds. A fragment of
+        OFFLOAD_SEND or more to compress is compressed in the loop's default executor, as a
+        whole message is (aio/offload.py); the turn keeps every other data message off the
+        compressor meanwhile."""
+        conn = self._conn
+        deflater = conn.writer.deflater
+        if compressed and deflater is not None and deflater.enabled and len(payload) >= OFFLOAD_SEND:
+            if type(payload) is not bytes:
+                payload = bytes(payload)  # the caller may change its buffer while a worker reads it
+            pack = functools.partial(conn.writer.pack_fragment, payload, fin=fin)
+            try:
+                work = self._proto.loop.run_in_executor(None, pack)
+            except RuntimeError:  # the loop's executor is shut down (the loop is ending): pack here
+                packed = pack()
+            else:
+                packed = await work
+            self._writer.send(conn.send_packed_fragment, opcode, *packed, fin)
+        else:
+            self._writer.send(conn.send_fragment, opcode, payload, fin, compressed)
+        await Sent(self._writer)
 
     def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: JSONEncoder = json.dumps) -> Sent[None]:
         return self.send_str(dumps(data), compress)

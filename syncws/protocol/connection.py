@@ -94,6 +94,11 @@ class ClientConnection:
         self._check_open()
         return self.writer.fragment(opcode, payload, fin=fin, compress=compress)
 
+    def send_packed_fragment(self, opcode: int, payload: Payload, first: bool, compressed: bool, fin: bool) -> bytes:
+        """One fragment packed beforehand (``MessageWriter.pack_fragment``) as its frame."""
+        self._check_open()
+        return self.writer.framed_fragment(opcode, payload, first, compressed, fin)
+
     def send_ping(self, payload: Payload = b"") -> bytes:
         self._check_open()
         return self.writer.ping(payload)

@@ -78,6 +78,18 @@ class MessageWriter:
         frame, CONTINUATION on the rest, FIN on the last. The first fragment settles whether
         the message is compressed (RSV1 on that frame only). Callers send a fragmented
         message's frames in one uninterrupted turn, with no other data frame in between."""
+        payload, first, compressed = self.pack_fragment(payload, fin=fin, compress=compress)
+        return self.framed_fragment(opcode, payload, first, compressed, fin)
+
+    def pack_fragment(self, payload: Payload, *, fin: bool, compress: bool = True) -> Tuple[Payload, bool, bool]:
+        """``fragment()``'s first half: the payload as it goes on the wire, whether this is
+        the message's first frame, and whether the message is compressed.
+
+        Like ``pack()`` it touches only the compressor (and this message's fragment state),
+        so a big fragment may be compressed in another thread while control frames are
+        framed. The caller frames each result (``framed_fragment``) before packing the next
+        fragment; a packed fragment that is not sent leaves the message cut short.
+        """
         compressed = self._fragmented
         first = compressed is None
         deflater = self.deflater
@@ -87,11 +99,14 @@ class MessageWriter:
             payload = byte_view(payload)
         if compressed and deflater is not None:
             payload = deflater.compress_fragment(bytes(payload), fin)
-        frame = self._frame(
-            opcode if first else Opcode.CONTINUATION, payload, fin=fin, rsv1=bool(compressed) and first
-        )
         self._fragmented = None if fin else compressed
-        return frame
+        return payload, first, compressed
+
+    def framed_fragment(self, opcode: int, payload: Payload, first: bool, compressed: bool, fin: bool) -> bytes:
+        """``fragment()``'s second half: one packed fragment as its frame."""
+        return self._frame(
+            opcode if first else Opcode.CONTINUATION, payload, fin=fin, rsv1=compressed and first
+        )
 
     def _frame(self, opcode: int, payload: Payload, *, fin: bool = True, rsv1: bool = False) -> bytes:
         if tracing():

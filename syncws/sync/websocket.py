@@ -156,24 +156,33 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
         opcode, payload = first_fragment(first)
         count = check_all(opcode, fragments)
         writer = self._writer
-        send = self._conn.send_fragment
         writer.take_turn()
         try:
             sent = 1
-            writer.send(send, opcode, payload, count == 1)
-            self._after_send()
+            self._send_fragment(opcode, payload, count == 1)
             for fragment in it:
                 sent += 1
-                writer.send(send, opcode, next_fragment(opcode, fragment), sent == count)
-                self._after_send()
+                self._send_fragment(opcode, next_fragment(opcode, fragment), sent == count)
             if count is None:
-                writer.send(send, opcode, b"", True)
+                self._send_fragment(opcode, b"", True)
         except BaseException as exc:
             writer.end_turn(complete=False)
             if not isinstance(exc, ConnectionClosed):
                 self._runner.call_soon(self._proto.close_soon, WSCloseCode.INTERNAL_ERROR, FRAGMENT_CUT_SHORT)
             raise
         writer.end_turn(complete=True)
+
+    def _send_fragment(self, opcode: int, payload: Payload, fin: bool) -> None:
+        """One frame of ``send_fragments``, whose turn this thread holds. A big fragment is
+        compressed before the writer lock is taken, as ``send_packing`` does for a whole
+        message: the turn keeps every other data message off the compressor meanwhile."""
+        conn = self._conn
+        if len(payload) < self._pack_apart:
+            self._writer.send(conn.send_fragment, opcode, payload, fin)
+        else:
+            packed, first, compressed = conn.writer.pack_fragment(payload, fin=fin)
+            self._writer.send(conn.send_packed_fragment, opcode, packed, first, compressed, fin)
+        self._after_send()
 
     def send_json(self, data: Any, *, dumps: JSONEncoder = json.dumps) -> None:
         self.send_str(dumps(data))

@@ -11,7 +11,9 @@ flush), and it serves every connection of the process: nothing slow may run
 under it. So a big whole message to compress (``PACK_APART`` bytes or more,
 permessage-deflate agreed) is compressed *outside* the lock (``send_packing``):
 the sender takes the turn under the lock, releases it, compresses, then frames
-and writes under it again. Small messages keep the one-step path.
+and writes under it again. A big fragment of ``send_fragments`` is compressed
+before the lock is taken too, under the turn its message holds. Small messages
+and fragments keep the one-step path.
 
 A turn is held by a fragmented message from its first frame to its last, and
 by a whole message while it is compressed apart: whole data messages from other

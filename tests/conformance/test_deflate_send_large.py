@@ -22,7 +22,15 @@ import pytest
 import syncws
 from syncws.aio.offload import OFFLOAD_SEND
 from tests.apis import GUARD, Client
-from tests.conformance.helpers import DEFLATE, Decompressor, close_frame, expect_close, read_close, read_messages
+from tests.conformance.helpers import (
+    DEFLATE,
+    Decompressor,
+    close_frame,
+    expect_close,
+    read_close,
+    read_frame,
+    read_messages,
+)
 from tests.reliability.support import Snapshot, assert_no_leaks
 from tests.servers import RawPeer, RawServer
 
@@ -39,23 +47,26 @@ def big_data(size: int, seed: int) -> bytes:
 
 
 class Spy:
-    """Wraps one connection's ``deflater.compress``: which thread ran it for how many bytes,
-    and optionally a hook run first in that thread (to block or fail)."""
+    """Wraps one connection's ``deflater.compress`` (whole messages; ``compress_fragment``
+    for fragments): which thread ran it for how many bytes, and optionally a hook run
+    first in that thread (to block or fail)."""
 
-    def __init__(self, ws: Any, hook: Optional[Callable[[bytes], None]] = None) -> None:
+    def __init__(
+        self, ws: Any, hook: Optional[Callable[[bytes], None]] = None, method: str = "compress"
+    ) -> None:
         deflater = ws._conn.writer.deflater
         assert deflater is not None, "permessage-deflate was not agreed"
         self.calls: List[Tuple[int, int]] = []  # (thread ident, bytes)
         self.hook = hook
-        real = deflater.compress
+        real = getattr(deflater, method)
 
-        def compress(data: bytes) -> Optional[bytes]:
+        def spied(data: bytes, *rest: Any) -> Optional[bytes]:
             self.calls.append((threading.get_ident(), len(data)))
             if self.hook is not None:
                 self.hook(data)
-            return real(data)  # type: ignore[no-any-return]
+            return real(data, *rest)  # type: ignore[no-any-return]
 
-        deflater.compress = compress
+        setattr(deflater, method, spied)
 
 
 class Blocker:
@@ -236,6 +247,47 @@ def test_order_with_a_fragmented_message_between(async_client: Client, echo_url:
     async_client.conns[0].close()
 
 
+def test_big_fragments_compress_off_the_loop_thread(async_client: Client, echo_url: str) -> None:
+    """send_fragments: a fragment of OFFLOAD_SEND or more is compressed in a worker, small
+    ones on the loop, and the message arrives whole. Failed before fragments were packed
+    apart: every fragment was compressed on the loop thread."""
+    ws = async_client.connect(echo_url, compress=15, max_msg_size=2**23).ws
+    spy = Spy(ws, method="compress_fragment")
+    parts = [b"small first, ", big_data(BIG, 10), b", small last"]
+
+    async def main() -> Tuple[int, List[bytes]]:
+        await ws.send_fragments(parts)
+        return threading.get_ident(), await echoes(ws, 1)
+
+    loop_thread, got = async_client.run(main())
+    assert got == [b"".join(parts)]
+    assert [(n, thread == loop_thread) for thread, n in spy.calls] == [(13, True), (BIG, False), (12, True)]
+    async_client.conns[0].close()
+
+
+def test_loop_answers_while_a_big_fragment_compresses(async_client: Client, echo_url: str) -> None:
+    """As below, for a fragment: the loop sends a ping and reads its pong while the big
+    fragment's compression is held; a whole message sent meanwhile waits for the last frame."""
+    ws = async_client.connect(echo_url, compress=15, max_msg_size=2**23).ws
+    parts = [b"first, ", big_data(BIG, 12), b", last"]
+
+    async def main() -> List[bytes]:
+        blocker = Blocker(asyncio.get_running_loop())
+        Spy(ws, blocker, method="compress_fragment")
+        fragmented = asyncio.ensure_future(ws.send_fragments(parts))
+        await blocker.entered.wait()
+        after = ws.send_bytes(b"after the fragments")
+        latency = await (await ws.ping(b"while packing a fragment"))
+        assert latency >= 0 and not blocker.finished.is_set()
+        await blocker.release()
+        await fragmented
+        await after
+        return await echoes(ws, 2)
+
+    assert async_client.run(main()) == [b"".join(parts), b"after the fragments"]
+    async_client.conns[0].close()
+
+
 def test_loop_answers_while_a_big_message_compresses(async_client: Client, echo_url: str) -> None:
     """Compression of the big message blocks until a coroutine on the loop releases it, after
     a ping's pong came back: both can only happen while the loop is free."""
@@ -404,3 +456,47 @@ def test_compression_failure_closes_1011(async_client: Client, serve: Serve) -> 
 
 async def _make_event() -> asyncio.Event:
     return asyncio.Event()
+
+
+@pytest.mark.parametrize("how", ["fails", "cancelled"])
+def test_a_big_fragment_cut_short_while_compressing_closes_1011(async_client: Client, serve: Serve, how: str) -> None:
+    """The compressor raising on a big fragment, or the sending task cancelled while a worker
+    compresses it: the first fragment is already out, so the connection closes with 1011
+    and the error (or the cancellation) reaches the caller."""
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake(DEFLATE)
+        first = await read_frame(peer)
+        assert (first.fin, first.opcode, first.rsv) == (False, 2, 4), first
+        await expect_close(peer, 1011)
+
+    server = serve(script)
+    ws = async_client.connect(server.url, compress=15).ws
+    release = threading.Event()
+
+    def hook(data: bytes) -> None:
+        if len(data) < OFFLOAD_SEND:
+            return
+        if how == "fails":
+            raise MemoryError("no room to compress")
+        release.wait(GUARD)  # held until the task is cancelled
+
+    spy = Spy(ws, hook, method="compress_fragment")
+
+    async def main() -> None:
+        task = asyncio.ensure_future(ws.send_fragments([b"first", big_data(BIG, 14), b"last"]))
+        if how == "fails":
+            with pytest.raises(MemoryError):
+                await task
+        else:
+            while len(spy.calls) < 2:  # the worker is inside the big fragment's compression
+                await asyncio.sleep(0)  # sleep-ok: one loop turn per look, no time passes
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            release.set()
+        await asyncio.shield(ws._proto.lost)
+
+    async_client.run(main())
+    async_client.finish(server)
+    assert ws._proto.close_code == 1011

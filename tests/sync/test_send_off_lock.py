@@ -88,27 +88,33 @@ def _echo(ws: SyncWebSocket, data: bytes) -> None:
 
 # -- the loop thread never waits for a caller's compression ------------------------------
 
+def _loop_takes_the_lock(ws: SyncWebSocket, kind: str) -> bool:
+    """Has the loop thread take the writer's lock, as a pong or a flush does, and waits
+    (bounded) for it to have done so: False if it could not meanwhile."""
+    proto, writer = ws._proto, ws._writer
+    loop_got_lock = threading.Event()
+
+    def on_loop() -> None:
+        if kind == "pong":
+            proto._send_quietly(proto._pong, b"from the loop")
+        else:
+            writer._flush()
+        loop_got_lock.set()
+
+    assert get_loop_thread().call_soon(on_loop)
+    return loop_got_lock.wait(WAIT)
+
+
 @pytest.mark.parametrize("kind", ["pong", "flush"])
 def test_loop_takes_the_writer_lock_while_a_caller_compresses(ws_url: str, no_leaks: None, kind: str) -> None:
     """Failed on a5844a5 (compression under the lock): the loop blocked on the lock, the
     event was never set, and the wait below ran out."""
     with syncws.connect(ws_url) as ws:
         compress = _Compress(ws)
-        proto, writer = ws._proto, ws._writer
-        loop_got_lock = threading.Event()
-
-        def on_loop() -> None:  # needs the writer's lock, as a pong or a flush does
-            if kind == "pong":
-                proto._send_quietly(proto._pong, b"from the loop")
-            else:
-                writer._flush()
-            loop_got_lock.set()
-
         waited: List[bool] = []
 
         def inside_compression(data: bytes) -> None:
-            assert get_loop_thread().call_soon(on_loop)
-            waited.append(loop_got_lock.wait(WAIT))  # on the old code: False after WAIT
+            waited.append(_loop_takes_the_lock(ws, kind))  # on the old code: False after WAIT
 
         compress.hook = inside_compression
         data = _big("loop")
@@ -117,6 +123,73 @@ def test_loop_takes_the_writer_lock_while_a_caller_compresses(ws_url: str, no_le
         assert compress.threads == [threading.get_ident()]  # compressed in the caller's thread
         assert ws.receive_bytes(timeout=WAIT) == data
         _echo(ws, _big("after"))
+
+
+@pytest.mark.parametrize("kind", ["pong", "flush"])
+def test_loop_takes_the_writer_lock_while_a_caller_compresses_a_fragment(
+    ws_url: str, no_leaks: None, kind: str
+) -> None:
+    """send_fragments: a fragment of PACK_APART or more is compressed outside the lock too,
+    small ones under it. Failed before fragments were packed apart: each was compressed
+    under the lock, and the wait below ran out."""
+    with syncws.connect(ws_url, max_msg_size=4 * BIG) as ws:
+        deflater = ws._conn.writer.deflater
+        assert deflater is not None
+        real = deflater.compress_fragment
+        seen: List[Tuple[int, bool]] = []  # (bytes, lock held by this thread)
+        waited: List[bool] = []
+
+        def compress_fragment(data: bytes, fin: bool) -> bytes:
+            seen.append((len(data), ws._writer._lock._is_owned()))  # type: ignore[attr-defined]
+            if len(data) >= PACK_APART and not waited:
+                waited.append(_loop_takes_the_lock(ws, kind))
+            return real(data, fin)
+
+        deflater.compress_fragment = compress_fragment  # type: ignore[method-assign]
+        parts = [b"small, ", _big("fragment"), b", small again, ", _big("last fragment")]
+        ws.send_fragments(parts)
+        assert waited == [True], "the loop thread waited for the writer lock while a caller compressed"
+        assert seen == [(7, True), (BIG, False), (15, True), (BIG, False)]
+        assert ws.receive_bytes(timeout=WAIT) == b"".join(parts)
+        _echo(ws, _big("after"))
+
+
+def test_a_big_fragment_failing_to_compress_closes_1011(
+    raw_server: Any, server_loop: ServerLoop, no_leaks: None
+) -> None:
+    """The compressor raising on a big fragment (outside the lock): the first fragment is
+    out, so the connection closes with 1011 and the error reaches the caller. (A scripted
+    peer: `websockets` answers a close inside a fragmented message with 1002.)"""
+    seen: List[Tuple[int, bool, int]] = []
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+        opcode, fin, _ = await peer.read_frame()
+        code, _ = await peer.read_close()
+        seen.append((opcode, fin, code))
+        peer.send(frame(8, code.to_bytes(2, "big")))
+        await peer.at_eof()
+
+    server = raw_server(script)
+    with syncws.connect(server.url) as ws:
+        deflater = ws._conn.writer.deflater
+        assert deflater is not None
+        real = deflater.compress_fragment
+
+        def compress_fragment(data: bytes, fin: bool) -> bytes:
+            if len(data) >= PACK_APART:
+                raise MemoryError("no room to compress")
+            return real(data, fin)
+
+        deflater.compress_fragment = compress_fragment  # type: ignore[method-assign]
+        with pytest.raises(MemoryError):
+            ws.send_fragments([b"first", _big("too big"), b"never sent"])
+        assert ws.receive(timeout=WAIT).type in (syncws.WSMsgType.CLOSE, syncws.WSMsgType.CLOSED)
+        assert ws.close_code == 1011
+    wait_until(lambda: server.done.is_set(), WAIT, "the script's end")
+    server_loop.run(server.stop())
+    assert not server.errors
+    assert seen == [(2, False, 1011)]
 
 
 def test_small_messages_keep_the_one_step_path(ws_url: str) -> None:
