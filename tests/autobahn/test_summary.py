@@ -8,7 +8,7 @@ from typing import Any, Dict
 import pytest
 
 from tests.autobahn import summary
-from tests.autobahn.runner import SAMPLE_CASES
+from tests.autobahn.runner import SAMPLE_CASES, cases_for
 
 
 def entry(behavior: str = "OK", close: str = "OK", code: Any = 1000, case: str = "") -> Dict[str, Any]:
@@ -129,3 +129,7 @@ def test_markdown_and_markers() -> None:
 def test_sample_is_the_documented_one() -> None:
     assert SAMPLE_CASES == ("1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.1.*", "10.*", "12.1.*", "13.1.*",
                             "13.7.*")
+    cases = ["1.1.1", "9.1.6", "10.1.1", "12.1.1", "13.1.18", "13.7.1"]
+    assert cases_for("sync", cases, sample=True) == cases
+    assert cases_for("async", cases, sample=True) == ["1.1.1", "9.1.6", "10.1.1"]
+    assert cases_for("async", cases, sample=False) == cases  # the full run and --cases: every API runs all

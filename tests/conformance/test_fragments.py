@@ -377,7 +377,7 @@ def test_stream_three_times_max_msg_size_in_bounded_memory(client: Client, serve
         total = 0
         for piece in stream:
             if not total:
-                all_sent.wait(2)  # a bound, not a condition: the loop has time to read ahead, if it would
+                all_sent.wait(0.5)  # a bound, not a condition: the loop has time to read ahead, if it would
             got.update(piece)
             total += len(piece)
         _, peak = tracemalloc.get_traced_memory()
