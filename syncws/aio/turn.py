@@ -46,6 +46,7 @@ class MessageTurn:
         """``send()`` when the turn ends, in line; the future holds its outcome."""
         self._check()
         fut = self._loop.create_future()
+        fut.add_done_callback(_quiet)
         self._line.append((send, fut, None, False))
         return fut
 
@@ -55,6 +56,7 @@ class MessageTurn:
         ``fut``); otherwise the job settles ``fut`` and calls ``release`` when done."""
         self._check()
         fut = self._loop.create_future()
+        fut.add_done_callback(_quiet)
         begin = functools.partial(start, fut)
         if self.owner is None and not self.job and not self._line:
             self.busy = self.job = True
@@ -121,3 +123,11 @@ class MessageTurn:
     @staticmethod
     def _cut_error() -> ConnectionClosed:
         return ConnectionClosed("cannot send: a fragmented message was cut short and the connection is failing")
+
+
+def _quiet(fut: "asyncio.Future[None]") -> None:
+    """A send's outcome is its caller's to await or not (old aiohttp code never awaits its
+    sends), so a failure nobody awaited is not logged as "never retrieved" when the future
+    is collected. Awaiting still raises it, and receive() reports the connection's end."""
+    if not fut.cancelled():
+        fut.exception()

@@ -9,6 +9,7 @@ asyncio API. The thread-safe writer of the blocking face lives in
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any, Callable, Coroutine, Generator, List, Optional, TypeVar
 
 from ..protocol.errors import ConnectionClosed
@@ -75,9 +76,14 @@ class WriterBase:
             self.on_abandon()
 
     def _closed_error(self) -> BaseException:
+        """A new exception for every failed send. Raising the stored one each time would grow
+        its traceback by every frame it passed through (keeping their locals alive as long
+        as the connection lives) and raise one object in several threads at once."""
         err = self.error
         if isinstance(err, ConnectionClosed):
-            return err
+            fresh = copy.copy(err)
+            fresh.__cause__ = err.__cause__
+            return fresh
         closed = ConnectionClosed("cannot send: the connection is closed")
         closed.__cause__ = err
         return closed

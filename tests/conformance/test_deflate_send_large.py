@@ -14,8 +14,10 @@ compress that blocks is released by the loop or by the test's own events.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
-from typing import Any, Callable, List, Optional, Tuple
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -419,6 +421,50 @@ def test_connection_lost_while_compressing(async_client: Client, serve: Serve, s
     assert ws.close_code == 1006
     assert ws._proto.transport.is_closing()
     assert_no_leaks(baseline)
+
+
+def test_unawaited_sends_that_fail_log_nothing(async_client: Client, serve: Serve, server_loop: Any) -> None:
+    """Sends are fire-and-forget for code that never awaits them (aiohttp's old style): when
+    a big send and the one queued behind it fail because the connection dropped, asyncio
+    must not log "Future exception was never retrieved" for them; the connection's end is
+    reported by receive()."""
+    drop = server_loop.run(_make_event())
+
+    async def script(peer: RawPeer) -> None:
+        await peer.handshake(DEFLATE)
+        await drop.wait()
+        peer.writer.transport.abort()
+
+    server = serve(script)
+    ws = async_client.connect(server.url, compress=15).ws
+    logged: List[Dict[str, Any]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: logged.append(context))
+        try:
+            blocker = Blocker(loop)
+            Spy(ws, blocker)
+            waits = [ws.send_bytes(big_data(BIG, 15))._after, ws.send_str("in line")._after]
+            await blocker.entered.wait()
+            server_loop.loop.call_soon_threadsafe(drop.set)
+            await asyncio.shield(ws._proto.lost)
+            await blocker.release()
+            await asyncio.wait([w for w in waits if w is not None])  # settled; nothing retrieved
+            assert all(w is not None and w.done() for w in waits)
+            refs = [weakref.ref(w) for w in waits if w is not None]
+            del waits
+            gc.collect()
+            assert [r() for r in refs] == [None, None], "a failed send's future outlives its use"
+            msg = await ws.receive(timeout=GUARD)
+            assert msg.type in (syncws.WSMsgType.CLOSED, syncws.WSMsgType.ERROR), msg
+            await loop.shutdown_default_executor()
+        finally:
+            loop.set_exception_handler(None)
+
+    async_client.run(main())
+    async_client.finish(server)
+    assert [c.get("message") for c in logged] == []
 
 
 def test_compression_failure_closes_1011(async_client: Client, serve: Serve) -> None:
