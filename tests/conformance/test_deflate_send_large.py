@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -267,12 +268,26 @@ def test_big_fragments_compress_off_the_loop_thread(async_client: Client, echo_u
     async_client.conns[0].close()
 
 
-def test_loop_answers_while_a_big_fragment_compresses(async_client: Client, ws_url: str) -> None:
+def aiohttp_keeps_compression_across_control_frames() -> bool:
+    """aiohttp's reader before 3.14 (3.13.5 is the last for Python 3.9) lets a control frame
+    between the fragments of a compressed message reset that message's RSV1 state, and hands
+    its handler the raw deflate bytes (aio-libs/aiohttp#12988; docs/conformance.md). Checked
+    good from 3.14.5, the oldest fixed release these tests have run against."""
+    import aiohttp
+
+    return tuple(int(part) for part in aiohttp.__version__.split(".")[:3]) >= (3, 14, 5)
+
+
+def test_loop_answers_while_a_big_fragment_compresses(
+    async_client: Client, echo_url: str, request: pytest.FixtureRequest
+) -> None:
     """As below, for a fragment: the loop sends a ping and reads its pong while the big
-    fragment's compression is held; a whole message sent meanwhile waits for the last frame.
-    Against websockets only: with aiohttp's server it hung once in CI on 3.9 (not yet
-    explained; see issue #17's note)."""
-    ws = async_client.connect(ws_url, compress=15, max_msg_size=2**23).ws
+    fragment's compression is held, so the ping goes out between the message's frames
+    (RFC 6455 section 5.4); a whole message sent meanwhile waits for the last frame."""
+    fixture = request.node.callspec.params["echo_url"]
+    if fixture == "aiohttp_url" and not aiohttp_keeps_compression_across_control_frames():
+        pytest.skip("this aiohttp server corrupts a compressed message with a ping between its frames")
+    ws = async_client.connect(echo_url, compress=15, max_msg_size=2**23).ws
     parts = [b"first, ", big_data(BIG, 12), b", last"]
 
     async def main() -> List[bytes]:
@@ -288,7 +303,11 @@ def test_loop_answers_while_a_big_fragment_compresses(async_client: Client, ws_u
         await after
         return await echoes(ws, 2)
 
-    assert async_client.run(main()) == [b"".join(parts), b"after the fragments"]
+    got = async_client.run(main())
+    # Sizes and digests first: pytest's diff of two 1 MiB byte strings takes minutes.
+    assert [(len(m), hashlib.sha256(m).hexdigest()) for m in got] == [
+        (len(m), hashlib.sha256(m).hexdigest()) for m in (b"".join(parts), b"after the fragments")
+    ]
     async_client.conns[0].close()
 
 
