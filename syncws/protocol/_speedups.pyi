@@ -1,4 +1,4 @@
-from typing import Any, List, Union
+from typing import Any, List, Sequence, Union
 
 def apply_mask(data: Union[bytes, bytearray, memoryview], mask: bytes) -> bytes: ...
 def mask_frame(
@@ -7,3 +7,4 @@ def mask_frame(
 def scan_messages(
     data: bytes, pos: int, max_size: int, out: List[Any], cls: type, text: Any, binary: Any, extra: Any
 ) -> int: ...
+def join_parts(parts: Sequence[Union[bytes, str]], text: bool) -> Any: ...

@@ -46,6 +46,20 @@ except ImportError:  # no compiler at install time: the loop does it all
     _scan = None
 
 
+def _py_join(parts: List[Union[bytes, str]], text: bool) -> Union[bytes, str]:
+    return ("" if text else b"").join(parts)  # type: ignore[arg-type]
+
+
+# A message's pieces are joined by C that copies a big message without the GIL (most of
+# a 16 MiB copy is page faults on the new object, about 10 ms that would stall every
+# other thread, the loop among them); joined here otherwise.
+_join: Callable[[List[Union[bytes, str]], bool], Union[bytes, str]]
+try:
+    from ._speedups import join_parts as _join
+except ImportError:
+    _join = _py_join
+
+
 def _bad_utf8_prefix(pending: bytes) -> bool:
     """True if an incomplete sequence is already invalid by its second byte.
 
@@ -330,18 +344,28 @@ class MessageReader:
             if last:
                 self._end_message()
             return
-        if self._compressed:
-            assert self._inflater is not None
-            if self._streams and self._max:
-                chunk, last = self._inflate_piece(chunk, last)
-            else:  # nothing past max_msg_size is inflated
-                limit = self._max - self._size if self._max else None
-                if chunk:
-                    chunk = self._inflater.decompress(chunk, limit)
-                if last:
-                    tail = self._inflater.finish(None if limit is None else limit - len(chunk))
-                    if tail:
-                        chunk += tail
+        if not self._compressed:
+            self._data(chunk, last, out)
+            return
+        assert self._inflater is not None
+        if self._streams and self._max:
+            pieces, last = self._inflate_piece(chunk, last)
+        else:  # nothing past max_msg_size is inflated
+            limit = self._max - self._size if self._max else None
+            pieces = self._inflater.decompress(chunk, limit) if chunk else []
+            if last:
+                used = sum(map(len, pieces))
+                tail = self._inflater.finish(None if limit is None else limit - used)
+                if tail:
+                    pieces.append(tail)
+        # Inflated in steps of at most INFLATE_STEP bytes, so that decoding each (with the
+        # GIL held) stays short however well the read compressed.
+        for piece in pieces[:-1]:
+            self._data(piece, False, out)
+        self._data(pieces[-1] if pieces else b"", last, out)
+
+    def _data(self, chunk: bytes, last: bool, out: List[WSMessage]) -> None:
+        """Take a piece of the message's (inflated) data; ``last`` ends the message."""
         self._size += len(chunk)
         if self._msg_op == 1:
             decoder = self._decoder
@@ -366,7 +390,7 @@ class MessageReader:
                 if self._streaming:
                     self._piece(True, out)
                     return
-                self._finish("".join(self._parts), out)  # type: ignore[arg-type]
+                self._finish(_join(self._parts, True), out)
         else:
             if chunk or not self._parts:
                 self._add(chunk)
@@ -375,28 +399,33 @@ class MessageReader:
                     self._piece(True, out)
                     return
                 parts = self._parts
-                self._finish(parts[0] if len(parts) == 1 else b"".join(parts), out)  # type: ignore[arg-type]
+                self._finish(parts[0] if len(parts) == 1 else _join(parts, False), out)
 
-    def _inflate_piece(self, data: bytes, last: bool) -> Tuple[bytes, bool]:
+    def _inflate_piece(self, data: bytes, last: bool) -> Tuple[List[bytes], bool]:
         """With streams: inflate at most max_msg_size at a time (one past what is left of it,
         for a message not streamed). When that much comes out, the rest of ``data`` waits,
         held, until the receiver takes what was handed out (or decides, if the message just
         passed max_msg_size), so a compressed stream holds one piece at a time."""
         assert self._inflater is not None
         size = self._max - self._inflated if self._streaming else self._max - self._size + 1
-        out = b""
+        out: List[bytes] = []
+        got = 0
         if data:
             if size > 0:
                 out, data = self._inflater.decompress_some(data, size)
-            if len(out) >= size:  # a whole piece: hold the rest
+                got = sum(map(len, out))
+            if got >= size:  # a whole piece: hold the rest
                 self._pending = (data, last)
                 last = False
                 self.held = True
-        self._inflated += len(out)
+        self._inflated += got
         if last:
-            out += self._inflater.finish(self._max)
-        if not self._over and self._size + len(out) > self._max:
-            self._passed_limit(self._size + len(out))
+            tail = self._inflater.finish(self._max)
+            if tail:
+                out.append(tail)
+                got += len(tail)
+        if not self._over and self._size + got > self._max:
+            self._passed_limit(self._size + got)
         return out, last
 
     def _add(self, piece: Union[bytes, str]) -> None:
@@ -417,8 +446,7 @@ class MessageReader:
     def _piece(self, last: bool, out: List[WSMessage]) -> None:
         """Hand out what is gathered of a streamed message as one piece."""
         parts = self._parts
-        empty: Union[bytes, str] = "" if self._msg_op == 1 else b""
-        data = parts[0] if len(parts) == 1 else empty.join(parts)  # type: ignore[arg-type]
+        data = parts[0] if len(parts) == 1 else _join(parts, self._msg_op == 1)
         out.append(WSMessage(_PIECE, data, Piece(last, self._too_big, self.held)))
         self._too_big = None
         self._inflated = 0

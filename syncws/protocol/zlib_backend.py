@@ -2,7 +2,9 @@
 
 ``pip install syncws[speedups]`` adds ``zlib-ng`` (its ``zlib_ng.zlib_ng`` module has
 the stdlib ``zlib`` API and is 2-3x faster). The wire format is the same deflate
-either way; only speed, memory and the exact compressed bytes differ.
+either way; only speed, memory and the exact compressed bytes differ. zlib-ng inflates
+everything, but compresses only big messages: a connection's kept compressor is the
+stdlib's, which is four times lighter (protocol/deflate.py, Deflater).
 
 The choice is made once, at import, unless ``SYNCWS_ZLIB=zlib`` (or ``zlib-ng``) is
 set; ``use_zlib_backend()`` changes it for connections opened afterwards (tests and
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import zlib
 from types import ModuleType
 from typing import Dict, Tuple
 
-__all__ = ["STDLIB", "ZLIB_NG", "available_zlib_backends", "current", "use_zlib_backend", "zlib_backend"]
+__all__ = ["STDLIB", "ZLIB_NG", "available_zlib_backends", "current", "stdlib", "use_zlib_backend", "zlib_backend"]
 
 STDLIB = "zlib"
 ZLIB_NG = "zlib-ng"
@@ -71,6 +74,11 @@ def use_zlib_backend(name: str) -> None:
     global _name, _module
     _module = _load(name)
     _name = name
+
+
+def stdlib() -> ModuleType:
+    """The standard library's ``zlib`` (what compressors kept between messages use)."""
+    return zlib
 
 
 def current() -> ModuleType:

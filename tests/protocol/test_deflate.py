@@ -12,8 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncws.protocol import deflate as deflate_module
 from syncws.protocol import zlib_backend
 from syncws.protocol.deflate import (
+    FAST_COMPRESS,
+    INFLATE_STEP,
     MIN_COMPRESS_SIZE,
     CompressSettings,
     DeflateParams,
@@ -154,7 +157,7 @@ def test_round_trip(takeover: bool) -> None:
     for data in [b"hello " * 40, b"hello " * 40, os.urandom(100) * 3, b"\x00" * 5000]:
         packed = d.compress(data)
         assert packed is not None
-        assert i.decompress(packed, None) + i.finish(None) == data
+        assert b"".join(i.decompress(packed, None)) + i.finish(None) == data
 
 
 def test_context_takeover_shrinks_repeats_and_needs_shared_state() -> None:
@@ -231,6 +234,89 @@ def test_eight_bit_client_window(zlib_name: str, takeover: bool, level: int) -> 
         assert Deflater(DeflateParams(client_max_window_bits=bits)).wants(MIN_COMPRESS_SIZE)
 
 
+CORPUS = os.urandom(3000) + b"json, json, json " * 300
+
+
+def piece_of(seed: int, size: int) -> bytes:
+    """``size`` bytes cut from CORPUS (repeating it), so later messages repeat earlier ones."""
+    start = (seed * 7919) % len(CORPUS)
+    return ((CORPUS * (size // len(CORPUS) + 2))[start : start + size])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 2**16), st.booleans()), min_size=1, max_size=10),
+    takeover=st.booleans(),
+    bits=st.integers(8, 15),
+)
+def test_fast_and_kept_compressors_make_one_stream(
+    sizes: List[Tuple[int, int, bool]], takeover: bool, bits: int
+) -> None:
+    """With zlib-ng, big messages and fragments go through a compressor made for them and
+    small ones through the kept stdlib one, switching back and forth: a strict inflater
+    with the agreed window (the peer) reads every message back, context carried across.
+    FAST_COMPRESS is lowered to 600 bytes so that short data switches often."""
+    if zlib_backend.ZLIB_NG not in zlib_backend.available_zlib_backends():
+        pytest.skip("zlib-ng is not installed")
+    fast = zlib_backend._load(zlib_backend.ZLIB_NG)
+    params = DeflateParams(client_max_window_bits=bits, client_no_context_takeover=not takeover)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(deflate_module, "FAST_COMPRESS", 600)
+        d = Deflater(params, zlib=fast)
+        stream = b""
+        for size, seed, fragmented in sizes:
+            data = piece_of(seed, size)
+            if fragmented:  # three fragments: small, then maybe big, then the rest
+                cut1, cut2 = len(data) // 5, len(data) * 3 // 4
+                packed = b"".join(
+                    d.compress_fragment(part, last)
+                    for part, last in ((data[:cut1], False), (data[cut1:cut2], False), (data[cut2:], True))
+                )
+            else:
+                out = d.compress(data)
+                if out is None:
+                    continue  # sent raw: the peer's inflater never sees it
+                packed = out
+            if takeover:
+                stream += packed + TAIL
+                assert strict_inflate(stream[:-4], bits).endswith(data)
+            else:
+                assert strict_inflate(packed, bits) == data
+
+
+def test_big_messages_use_the_fast_backend_small_ones_the_stdlib(zlib_name: str) -> None:
+    """Each compressor's own bytes (level 1 differs between zlib and zlib-ng): a big
+    first message comes out as the chosen backend makes it, a small one as the stdlib's."""
+    backend = zlib_backend.current()
+    big, small = piece_of(1, FAST_COMPRESS), piece_of(2, FAST_COMPRESS - 1)
+    for data, z in ((big, backend), (small, zlib)):
+        c = z.compressobj(1, z.DEFLATED, -12, 5)
+        want = (c.compress(data) + c.flush(z.Z_SYNC_FLUSH))[:-4]
+        assert Deflater(DeflateParams(client_max_window_bits=12)).compress(data) == want
+
+
+def test_a_connection_keeps_a_lean_compressor_on_either_backend(zlib_name: str) -> None:
+    """What 20 deflaters hold after a small and a big message each, traced (both zlib
+    modules allocate through Python's raw allocator): about 40 KiB each at the default
+    settings. zlib-ng's own compressor holds about 160 KiB, kept only for one call."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = []
+        for n in range(20):
+            d = Deflater(DeflateParams(client_max_window_bits=12))
+            d.compress(piece_of(n, 1000))
+            d.compress(piece_of(n, FAST_COMPRESS))
+            kept.append(d)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    per_deflater = sum(s.size_diff for s in after.compare_to(before, "filename")) / len(kept)
+    assert per_deflater < 64 * 1024, f"{per_deflater / 1024:.1f} KiB per connection's compressor"
+
+
 def test_wants_threshold() -> None:
     d = Deflater(DeflateParams())
     assert not d.wants(MIN_COMPRESS_SIZE - 1)
@@ -252,7 +338,7 @@ def test_window_bits_respected(zlib_name: str, bits: int) -> None:
         wide = zlib.compressobj(wbits=-15)
         assert len(wide.compress(data) + wide.flush(zlib.Z_SYNC_FLUSH)) < len(data) * 0.6
     assert zlib.decompressobj(-bits).decompress(packed + TAIL) == data
-    assert i.decompress(packed, None) + i.finish(None) == data
+    assert b"".join(i.decompress(packed, None)) + i.finish(None) == data
 
 
 def test_inflater_with_8_bit_server_window() -> None:
@@ -260,7 +346,7 @@ def test_inflater_with_8_bit_server_window() -> None:
     c = zlib.compressobj(wbits=-9)
     data = b"abcdefgh" * 40
     packed = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
-    assert i.decompress(packed[:-4], None) + i.finish(None) == data
+    assert b"".join(i.decompress(packed[:-4], None)) + i.finish(None) == data
 
 
 def test_inflater_limit() -> None:
@@ -268,11 +354,50 @@ def test_inflater_limit() -> None:
     c = zlib.compressobj(wbits=-15)
     packed = (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
     i = Inflater(DeflateParams())
-    assert i.decompress(packed, 10000) + i.finish(0) == data
+    assert b"".join(i.decompress(packed, 10000)) + i.finish(0) == data
     i = Inflater(DeflateParams())
     with pytest.raises(ProtocolError) as info:
         i.decompress(packed, 9999)
     assert info.value.code == 1009
+
+
+def packed_run(size: int) -> Tuple[bytes, bytes]:
+    """``size`` bytes that deflate about 1000:1, and their deflate stream without the tail."""
+    data = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    c = zlib.compressobj(wbits=-15)
+    return data, (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+def test_inflater_hands_out_big_output_in_steps(zlib_name: str) -> None:
+    """A few KiB that inflate to 5 MiB come out in pieces of at most INFLATE_STEP, in order,
+    so no one step after zlib (decoding, copying: the GIL held) grows with the ratio."""
+    data, packed = packed_run(5 * INFLATE_STEP + 123)
+    pieces = Inflater(DeflateParams()).decompress(packed, None)
+    assert [len(p) for p in pieces] == [INFLATE_STEP] * 5 + [123]
+    assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize("limit", [2 * INFLATE_STEP, 2 * INFLATE_STEP - 1, INFLATE_STEP + 7, 3])
+def test_inflater_limit_holds_across_steps(zlib_name: str, limit: int) -> None:
+    """max_msg_size counts every step's output: just at a step's end, just before, inside."""
+    data, packed = packed_run(2 * INFLATE_STEP)
+    i = Inflater(DeflateParams())
+    if limit >= len(data):
+        assert b"".join(i.decompress(packed, limit)) + i.finish(0) == data
+        return
+    with pytest.raises(ProtocolError) as info:
+        i.decompress(packed, limit)
+    assert info.value.code == 1009
+
+
+def test_inflater_some_stops_at_size_and_keeps_the_rest(zlib_name: str) -> None:
+    data, packed = packed_run(4 * INFLATE_STEP)
+    i = Inflater(DeflateParams())
+    size = 2 * INFLATE_STEP + 5
+    pieces, rest = i.decompress_some(packed, size)
+    assert [len(p) for p in pieces] == [INFLATE_STEP, INFLATE_STEP, 5] and rest
+    more = i.decompress(rest, None)
+    assert b"".join(pieces + more) + i.finish(None) == data
 
 
 def test_inflater_garbage_is_a_protocol_error() -> None:
@@ -285,10 +410,10 @@ def test_inflater_resets_after_a_final_block() -> None:
     i = Inflater(DeflateParams())
     c = zlib.compressobj(wbits=-15)
     packed = c.compress(b"one") + c.flush(zlib.Z_FINISH)
-    assert i.decompress(packed, None) + i.finish(None) == b"one"
+    assert b"".join(i.decompress(packed, None)) + i.finish(None) == b"one"
     c = zlib.compressobj(wbits=-15)
     packed = (c.compress(b"two") + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    assert i.decompress(packed, None) + i.finish(None) == b"two"
+    assert b"".join(i.decompress(packed, None)) + i.finish(None) == b"two"
 
 
 @settings(max_examples=100, deadline=None)
@@ -312,7 +437,7 @@ def test_round_trip_property(messages: List[bytes], takeover: bool, bits: int, s
             assert not takeover
             continue
         cut = split % (len(packed) + 1)
-        out = i.decompress(packed[:cut], None) + i.decompress(packed[cut:], None) + i.finish(None)
+        out = b"".join(i.decompress(packed[:cut], None)) + b"".join(i.decompress(packed[cut:], None)) + i.finish(None)
         assert out == data
 
 
@@ -327,7 +452,7 @@ def test_backends_make_the_same_wire_format(zlib_name: str) -> None:
         zlib_backend.use_zlib_backend(other)
         inflater = Inflater(params)
         zlib_backend.use_zlib_backend(zlib_name)
-        assert inflater.decompress(packed, len(data)) + inflater.finish(0) == data
+        assert b"".join(inflater.decompress(packed, len(data))) + inflater.finish(0) == data
 
 
 def test_backend_choice() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncws.protocol import reader as reader_module
-from syncws.protocol.deflate import DeflateParams, Inflater
+from syncws.protocol.deflate import INFLATE_STEP, DeflateParams, Inflater
 from syncws.protocol.errors import ProtocolError
 from syncws.protocol.messages import WSMessage, WSMsgType
 from syncws.protocol.reader import MessageReader
@@ -27,11 +27,14 @@ C_SCAN = reader_module._scan
 
 @pytest.fixture(autouse=True, scope="module", params=["c-scanner", "python-only"])
 def scanner(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every test here runs on both paths: with the C scanner, and on the Python loop alone."""
+    """Every test here runs on both paths: with the C speedups (scanner and join), and in
+    Python alone."""
     if request.param == "c-scanner" and C_SCAN is None:
         pytest.skip("C speedups not built")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reader_module, "_scan", C_SCAN if request.param == "c-scanner" else None)
+        if request.param == "python-only":
+            patch.setattr(reader_module, "_scan", None)
+            patch.setattr(reader_module, "_join", reader_module._py_join)
         yield request.param
 
 
@@ -464,6 +467,24 @@ class ServerDeflate:
 def deflate_reader(takeover: bool = True, bits: int = 15, max_msg_size: int = 4 * 2**20) -> MessageReader:
     params = DeflateParams(server_no_context_takeover=not takeover, server_max_window_bits=bits)
     return MessageReader(max_msg_size=max_msg_size, inflater=Inflater(params))
+
+
+@pytest.mark.parametrize("streams", [False, True])
+@pytest.mark.parametrize("max_msg_size", [0, 8 * 2**20])
+def test_deflate_message_inflated_in_steps(streams: bool, max_msg_size: int) -> None:
+    """One read that inflates to several INFLATE_STEPs: a text whose multi-byte characters
+    straddle every step's end decodes whole, as does the same as binary, on both the
+    unbounded path and the max_msg_size path (protocol/deflate.py INFLATE_STEP)."""
+    unit = "ab\u20ac\U0001f600"  # 1 + 1 + 3 + 4 bytes: 9 does not divide a step
+    text = unit * (3 * INFLATE_STEP // 9 + 5)
+    raw = text.encode()
+    for opcode, want in ((TEXT, text), (BINARY, raw)):
+        params = DeflateParams()
+        reader = MessageReader(max_msg_size=max_msg_size, inflater=Inflater(params), streams=streams)
+        frame = server_frame(opcode, ServerDeflate().compress(raw), rsv=RSV1)
+        (msg,) = reader.feed(frame)
+        assert msg.type == (WSMsgType.TEXT if opcode == TEXT else WSMsgType.BINARY)
+        assert msg.data == want
 
 
 def test_deflate_single_message() -> None:
