@@ -12,7 +12,7 @@ waiting on it, as the closing handshake must.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 if TYPE_CHECKING:
     from .connection import WebSocketProtocol
@@ -26,13 +26,14 @@ EOF_GRACE = 1.0
 class CloseWait:
     """One per connection, once it is closing from our side (loop thread)."""
 
-    __slots__ = ("_await_eof", "_deadline", "_proto", "_timer", "_waiters", "done")
+    __slots__ = ("_await_eof", "_callbacks", "_deadline", "_proto", "_timer", "_waiters", "done")
 
     def __init__(self, proto: "WebSocketProtocol") -> None:
         self._proto = proto
         self._deadline: Optional[float] = None
         self._timer: Optional[asyncio.TimerHandle] = None
         self._waiters: List["asyncio.Future[None]"] = []
+        self._callbacks: List[Callable[[], None]] = []
         self._await_eof = False
         self.done = False
 
@@ -85,6 +86,17 @@ class CloseWait:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """``callback()`` once the close is done (at once if it is): a waiter that costs
+        no task, for callers outside this loop (the blocking ``close()``)."""
+        if self.done:
+            callback()
+        else:
+            self._callbacks.append(callback)
 
     async def wait(self) -> None:
         if self.done:

@@ -530,11 +530,17 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         the connection is closed, or given up on within ``close_timeout``.
         Cancelling it leaves the closing handshake running.
         """
+        started, closing = self.start_closing(code, reason)
+        await closing.wait()
+        return started
+
+    def start_closing(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> Tuple[bool, CloseWait]:
+        """``close()`` without the wait (loop thread): start our closing handshake, or join
+        the one under way. True if this call started it; the CloseWait tells when it ends."""
         check_close(code, reason)
         closing = self._closing
         if closing is not None:
-            await closing.wait()
-            return False
+            return False, closing
         self._closing = closing = CloseWait(self)
         if self._fail_close_pending:
             self._send_fail_close()  # already failing: its code, not ours, goes out now
@@ -549,14 +555,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             # Closed from the other side or failed, TCP still open: wait for its end too,
             # so that nothing is left open when close() returns.
             closing.start(deadline, frame_seen=True)
-        await closing.wait()
-        return started
+        return started, closing
 
     def close_soon(self, code: int = WSCloseCode.GOING_AWAY, reason: bytes = b"") -> None:
         """Start our closing handshake without waiting for it (loop thread): for connections
         nobody holds any more (1001), or a fragmented send cut short (1011)."""
         if not self.lost.done():
-            self.loop.create_task(self.close(code, reason))
+            self.start_closing(code, reason)
 
     def begin_close(self, code: int, reason: bytes) -> bool:
         """Mark the connection closing and send our close frame (loop thread).

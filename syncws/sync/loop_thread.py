@@ -20,7 +20,7 @@ from ..protocol.close_codes import WSCloseCode
 from .blocking import wait_future
 from .registry import Registry
 
-__all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread"]
+__all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread", "settle"]
 
 T = TypeVar("T")
 
@@ -60,6 +60,7 @@ class LoopThread:
         self.connections: "Registry[WebSocketProtocol]" = Registry()
         self._lock = threading.Lock()  # orders submissions against the loop's stop
         self._stopped = False
+        self._waiting: "set[concurrent.futures.Future[Any]]" = set()  # run_callback()'s, until settled
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
         self.thread.start()
@@ -74,6 +75,9 @@ class LoopThread:
         finally:
             with self._lock:
                 self._stopped = True  # no submission gets past run() from here on
+                waiting = list(self._waiting)
+            for future in waiting:  # their callbacks will never run, or never settle them
+                future.cancel()
             self._finish_tasks()
             self.loop.close()
 
@@ -137,6 +141,35 @@ class LoopThread:
             future.cancel()
             raise
 
+    def run_callback(
+        self,
+        start: Callable[..., None],
+        *args: Any,
+        what: str = "this call",
+    ) -> Any:
+        """Call ``start(future, *args)`` on the loop, then wait for ``future``.
+
+        For loop work that ends in a callback rather than a coroutine: no task, and
+        the caller wakes in the loop turn that settles ``future`` (with ``settle``).
+        An interrupt here leaves the work running; LoopStopped if the loop stops first.
+        """
+        self.check_caller(what)
+        future: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        with self._lock:
+            if self._stopped:
+                raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
+            self._waiting.add(future)
+            self.loop.call_soon_threadsafe(start, future, *args)
+        try:
+            wait_future(future, None)
+            if future.cancelled():
+                raise LoopStopped(f"{what} was cut short: the syncws loop thread stopped (interpreter exit)")
+            return future.result(0)
+        finally:
+            future.cancel()  # nothing to do if settled; else its late settle() is a no-op
+            with self._lock:
+                self._waiting.discard(future)
+
     def close_all(self, timeout: float = EXIT_CLOSE_TIMEOUT) -> None:
         """Close every open connection with 1001 (going away), then stop the loop.
 
@@ -165,6 +198,14 @@ class LoopThread:
             pass
         self.call_soon(self.loop.stop)
         self.thread.join(0.5)
+
+
+def settle(future: "concurrent.futures.Future[T]", result: T) -> None:
+    """Set a ``run_callback`` future's result, unless its caller left or the loop stopped."""
+    try:
+        future.set_result(result)
+    except concurrent.futures.InvalidStateError:
+        pass
 
 
 class LoopStopped(RuntimeError):

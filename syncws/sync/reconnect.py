@@ -65,7 +65,6 @@ class Reconnecting:
 def _close(ws: SyncWebSocket, proto: WebSocketProtocol) -> None:
     """Close from whichever thread finalises the loop; the loop thread itself must not block."""
     if get_loop_thread().in_loop_thread():
-        if not proto.lost.done():
-            proto.loop.create_task(proto.close(WSCloseCode.OK))
+        proto.close_soon(WSCloseCode.OK)
     else:
         ws.close()

@@ -40,7 +40,7 @@ from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType, expect
 from ..protocol.writer import Payload
 from . import loop_thread
 from .blocking import wait_future
-from .loop_thread import LoopStopped, LoopThread
+from .loop_thread import LoopStopped, LoopThread, settle
 from .message_queue import ThreadMessageQueue
 from .stream import MessageStream
 from .writer import PACK_APART, ThreadWriter
@@ -324,7 +324,7 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
         self._runner.check_caller("close()")
         self._writer.wait_packed()  # a big message already compressing goes out first
         try:
-            return self._runner.run(self._proto.close(code, reason), what="close()")
+            return bool(self._runner.run_callback(_close_on_loop, self._proto, code, reason, what="close()"))
         except LoopStopped:  # interpreter exit closed it meanwhile
             return False
 
@@ -350,6 +350,20 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
 
 async def _call(function: Any, *args: Any) -> None:
     function(*args)
+
+
+def _close_on_loop(done: "concurrent.futures.Future[bool]", proto: WebSocketProtocol, code: int, reason: bytes) -> None:
+    """Loop thread: start or join the closing handshake; ``done`` is settled as it ends,
+    from the same callback that ends it (connection_lost, a timer), with no task between."""
+    try:
+        started, closing = proto.start_closing(code, reason)
+    except Exception as exc:  # the caller gets it, rather than waiting forever
+        try:
+            done.set_exception(exc)
+        except concurrent.futures.InvalidStateError:  # the caller left already
+            pass
+        return
+    closing.when_done(lambda: settle(done, started))
 
 
 class PongWaiter:

@@ -223,7 +223,7 @@ def test_sigint_during_close(raw_server: Any) -> None:
         state["eof"] = True  # and the server closes TCP first, as RFC 6455 §7.1.1 wants
 
     server = raw_server(script)
-    in_run = main_blocked_in("run", "close_here")
+    in_run = main_blocked_in("run_callback")
     for _ in range(ROUNDS):
         state.update(close_seen=threading.Event(), signalled=threading.Event(), eof=False)
         ws = syncws.connect(server.url, close_timeout=20)

@@ -80,7 +80,7 @@ def test_close(raw_server: Any) -> None:
 
     server = raw_server(script)
     ws = syncws.connect(server.url, timeout=None)
-    _interrupted(main_blocked_in("run", "close_here"), ws.close)
+    _interrupted(main_blocked_in("run_callback"), ws.close)
     release.set()
     assert ws.close() is False  # joins the closing handshake, which went on without us
     assert ws.close_code == 1000 and ws.exception() is None

@@ -6,6 +6,7 @@ and all of them, and every receiver woken by the close, see the same code.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,25 @@ def test_close_racing_interpreter_exit(ws_url: str) -> None:
         assert proc.returncode == 0, proc.stderr
         assert proc.stderr == "", proc.stderr
         assert proc.stdout.split() in (["closed", "1000"], ["closed", "1001"]), proc.stdout
+
+
+def test_close_runs_on_the_loop_without_a_task(ws_url: str) -> None:
+    """The blocking close() is the protocol's callbacks and a future settled from them:
+    no task (nor its extra loop turns) between the caller and the closing handshake."""
+    ws = syncws.connect(ws_url)
+    loop = ws._runner.loop
+    made: List[Any] = []
+
+    def recording(loop: Any, coro: Any, **kwargs: Any) -> Any:
+        made.append(coro)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    ws._runner.call_soon(loop.set_task_factory, recording)  # runs before close()'s callback
+    try:
+        assert ws.close() is True
+        assert ws.close() is False  # joining a close already done: no task either
+        during = list(made)
+    finally:
+        ws._runner.call_soon(loop.set_task_factory, None)
+    assert ws.close_code == 1000
+    assert during == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import Any, List
 import pytest
 
 import syncws
-from syncws.sync.loop_thread import get_loop_thread
+from syncws.sync.loop_thread import LoopStopped, LoopThread, get_loop_thread, settle
 from tests.servers import RawPeer, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -86,3 +87,58 @@ def test_fork_child_gets_fresh_loop_thread(ws_url: str) -> None:
     os.waitpid(pid, 0)
     os.close(r)
     assert result == b"\x00"
+
+
+def test_run_callback_returns_what_the_loop_settles() -> None:
+    runner = get_loop_thread()
+
+    def start(future: Any, a: int, b: int) -> None:
+        runner.loop.call_soon(settle, future, a + b)  # settled in a later turn, as close() is
+
+    assert runner.run_callback(start, 2, 3) == 5
+
+
+def test_run_callback_raises_what_the_callback_sets() -> None:
+    runner = get_loop_thread()
+
+    def start(future: Any) -> None:
+        future.set_exception(ValueError("from the loop"))
+
+    with pytest.raises(ValueError, match="from the loop"):
+        runner.run_callback(start)
+
+
+def test_run_callback_waiter_wakes_when_the_loop_stops_first() -> None:
+    """A callback that never settles its future (its loop stopped first) must not leave
+    the caller waiting: the stopping loop cancels what is still waited on."""
+    runner = LoopThread()  # a loop of its own, to stop
+    started = threading.Event()
+    outcome: List[BaseException] = []
+
+    def never(future: Any) -> None:
+        started.set()
+
+    def caller() -> None:
+        try:
+            runner.run_callback(never, what="close()")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    assert started.wait(10)
+    runner.call_soon(runner.loop.stop)
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], LoopStopped), outcome
+    assert "close()" in str(outcome[0])
+    runner.thread.join(10)
+    with pytest.raises(LoopStopped):
+        runner.run_callback(never)
+
+
+def test_settle_after_the_caller_left_is_a_no_op() -> None:
+    future: "concurrent.futures.Future[int]" = concurrent.futures.Future()
+    future.cancel()
+    settle(future, 1)  # no InvalidStateError
+    assert future.cancelled()
