@@ -92,6 +92,13 @@ def ws_plain_url(server_loop: ServerLoop) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def ws6_url(server_loop: ServerLoop) -> Iterator[str]:
+    """The websockets server on the IPv6 loopback address."""
+    for port in _serve(server_loop, start_websockets(host="::1")):
+        yield f"ws://[::1]:{port}"
+
+
+@pytest.fixture(scope="session")
 def wss_url(server_loop: ServerLoop, server_ssl: ssl.SSLContext) -> Iterator[str]:
     for port in _serve(server_loop, start_websockets(server_ssl)):
         yield f"wss://localhost:{port}"

@@ -90,11 +90,11 @@ def _select_subprotocol(conn: ServerConnection, offered: Any) -> Any:
 
 
 async def start_websockets(
-    ssl_context: Optional[ssl.SSLContext] = None, compression: Optional[str] = "deflate"
+    ssl_context: Optional[ssl.SSLContext] = None, compression: Optional[str] = "deflate", host: str = "127.0.0.1"
 ) -> Tuple[Any, int]:
     server = await serve(
         _ws_handler,
-        "127.0.0.1",
+        host,
         0,
         ssl=ssl_context,
         process_request=_process_request,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import mmap
 import socket
 import threading
 from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
@@ -50,7 +51,10 @@ def _read_buffer() -> memoryview:
     try:
         return _buffers.view  # type: ignore[no-any-return]
     except AttributeError:
-        _buffers.view = memoryview(bytearray(READ_BUFFER_SIZE))
+        # Anonymous memory, not a bytearray: a bytearray is zero-filled, so all 256 KiB
+        # are resident at once; here the system maps a page only when a read first
+        # writes to it, and a thread whose reads stay small keeps a page or two.
+        _buffers.view = memoryview(mmap.mmap(-1, READ_BUFFER_SIZE))
         return _buffers.view  # type: ignore[no-any-return]
 
 

@@ -17,7 +17,7 @@ from .https_proxy import open_via_https_proxy
 from .proxy import ProxyURL, open_tunnel
 from .tls import ClientSSLError, SSLArg, check_pin, resolve_ssl
 
-__all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "start_transport", "opening_stage"]
+__all__ = ["TCPConnector", "Connection", "Route", "DIRECT", "literal_address", "start_transport", "opening_stage"]
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 # The transport, and the raw socket when writes may bypass the loop (plain TCP only).
@@ -116,7 +116,7 @@ class TCPConnector:
     async def _open_socket(self, host: str, port: int) -> socket.socket:
         _at(f"connecting to {_authority(host, port)}")
         loop = asyncio.get_running_loop()
-        infos: Sequence[AddrInfo] = _literal_address(host, port, self.family)
+        infos: Sequence[AddrInfo] = literal_address(host, port, self.family)
         if not infos:
             try:
                 infos = await loop.getaddrinfo(host, port, family=self.family, type=socket.SOCK_STREAM)
@@ -147,7 +147,7 @@ class TCPConnector:
 AddrInfo = Tuple[int, int, int, str, Tuple[Any, ...]]
 
 
-def _literal_address(host: str, port: int, family: int) -> List[AddrInfo]:
+def literal_address(host: str, port: int, family: int) -> List[AddrInfo]:
     """An IP literal needs no resolver: skip getaddrinfo, which asyncio runs in a worker thread."""
     for fam in (socket.AF_INET, socket.AF_INET6):
         if family not in (0, fam):

@@ -19,7 +19,7 @@ from typing import Callable, List, NamedTuple, Optional, Type, Union
 
 from ..aio.client import new_protocol, request_for, route_for
 from ..aio.connection import WebSocketProtocol
-from ..aio.connector import DIRECT
+from ..aio.connector import DIRECT, literal_address
 from ..aio.errors import ClientConnectionError, OpenTimeout
 from ..aio.hop import Hop, describe_request, first_hop, redirect_location
 from ..aio.message_queue import MessageSink
@@ -87,7 +87,7 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
     stage = f"connecting to {url.host}:{url.port}"
     try:
         try:
-            held.append(socket.create_connection((url.host, url.port), timeout=remaining()))
+            _connect(held, url.host, url.port, remaining())
         except OSError as exc:
             if isinstance(exc, socket.timeout):
                 raise
@@ -130,6 +130,25 @@ def open_here(target: WSURL, options: Options) -> Union[Opened, WSServerHandshak
     finally:
         if held:
             held[0].close()
+
+
+def _connect(held: List[socket.socket], host: str, port: int, timeout: Optional[float]) -> None:
+    """A TCP connection to ``host``, put in ``held`` as soon as the socket exists (the caller
+    closes it if anything fails, an interrupt included): no local name holds it.
+
+    An IP address is connected to as it is, without ``getaddrinfo()``, as on the loop's
+    path: there is nothing to look up, and the stdlib would encode the host for it with
+    the idna codec, whose first use imports ``unicodedata`` (about 100 KiB resident).
+    A name is resolved.
+    """
+    literal = literal_address(host, port, socket.AF_UNSPEC)
+    if not literal:
+        held.append(socket.create_connection((host, port), timeout=timeout))
+        return
+    family, kind, proto, _, address = literal[0]
+    held.append(socket.socket(family, kind, proto))
+    held[0].settimeout(timeout)
+    held[0].connect(address)
 
 
 def _read_answer(

@@ -125,30 +125,14 @@ def test_bad_url_and_options_fail_before_io() -> None:
         run(evil())
 
 
-def test_url_forms(ws_port: int, server_loop: ServerLoop) -> None:
-    server, port6 = server_loop.run(_start_v6())
-
+def test_url_forms(ws_port: int, ws6_url: str) -> None:
     async def main() -> None:
-        for url in (f"http://127.0.0.1:{ws_port}/echo?x=1", f"ws://localhost:{ws_port}", f"ws://[::1]:{port6}/"):
+        for url in (f"http://127.0.0.1:{ws_port}/echo?x=1", f"ws://localhost:{ws_port}", f"{ws6_url}/"):
             async with syncws.ws_connect(url) as ws:
                 await ws.send_str(url)
                 assert await ws.receive_str() == url
 
-    try:
-        run(main())
-    finally:
-        server.close()
-
-
-async def _start_v6() -> Any:
-    from websockets.asyncio.server import serve
-
-    async def echo(ws: Any) -> None:
-        async for m in ws:
-            await ws.send(m)
-
-    server = await serve(echo, "::1", 0)
-    return server, next(iter(server.sockets)).getsockname()[1]
+    run(main())
 
 
 def test_subprotocol_auth_origin_headers(ws_url: str) -> None:

@@ -7,6 +7,9 @@ connections this way too; these tests pin down what is particular to it.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 from typing import Any, List
 
@@ -130,6 +133,54 @@ def test_a_redirect_goes_the_loops_way(raw_server: Any, ws_url: str, opened_here
         assert ws.receive_str(timeout=10) == "followed"
         assert ws.url == parse_url(ws_url).url
     assert opened_here == ["redirected"]  # answered here, followed on the loop
+
+
+def test_a_host_name_opens_here(ws_url: str, opened_here: List[str]) -> None:
+    """A name, not an address, goes through the resolver (bytes in, as for addresses)."""
+    url = ws_url.replace("127.0.0.1", "localhost")
+    with syncws.connect(url, compress=0) as ws:
+        ws.send_str("by name")
+        assert ws.receive_str(timeout=10) == "by name"
+    assert opened_here == [parse_url(url).url]
+
+
+def test_an_ipv6_address_opens_here(ws6_url: str, opened_here: List[str]) -> None:
+    url = ws6_url + "/"
+    with syncws.connect(url, compress=0) as ws:
+        ws.send_str("over v6")
+        assert ws.receive_str(timeout=10) == "over v6"
+    assert opened_here == [url]
+
+
+def test_addresses_skip_the_resolver(ws_url: str, ws6_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_resolver(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"getaddrinfo{args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_resolver)
+    for url in (ws_url, ws6_url):
+        with syncws.connect(url, compress=0) as ws:
+            ws.send_str(url)
+            assert ws.receive_str(timeout=10) == url
+
+
+_NO_IDNA = textwrap.dedent(
+    """
+    import sys
+    import syncws
+    with syncws.connect(sys.argv[1], compress=0) as ws:
+        ws.send_str("x")
+        assert ws.receive_str(timeout=10) == "x"
+    print(sorted(name for name in ("encodings.idna", "unicodedata") if name in sys.modules))
+    """
+)
+
+
+def test_connecting_loads_no_idna_codec(ws_url: str) -> None:
+    """The host is IDNA-encoded when the URL is parsed; connecting does not encode it again
+    (the idna codec's first use imports unicodedata: about 100 KiB resident per process)."""
+    proc = subprocess.run([sys.executable, "-c", _NO_IDNA, ws_url], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 
 def test_refused(opened_here: List[str]) -> None:
