@@ -17,10 +17,11 @@ from typing import Any, Awaitable, Callable, Coroutine, Optional, TypeVar
 
 from ..aio.connection import WebSocketProtocol
 from ..protocol.close_codes import WSCloseCode
-from .blocking import wait_future
+from .blocking import interruptible
+from .handoff import Handoff
 from .registry import Registry
 
-__all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread", "settle"]
+__all__ = ["EXIT_CLOSE_TIMEOUT", "LoopStopped", "LoopThread", "get_loop_thread"]
 
 T = TypeVar("T")
 
@@ -60,7 +61,7 @@ class LoopThread:
         self.connections: "Registry[WebSocketProtocol]" = Registry()
         self._lock = threading.Lock()  # orders submissions against the loop's stop
         self._stopped = False
-        self._waiting: "set[concurrent.futures.Future[Any]]" = set()  # run_callback()'s, until settled
+        self._waiting: "set[Handoff[Any]]" = set()  # run_callback()'s, until they return
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
         self.thread.start()
@@ -76,8 +77,8 @@ class LoopThread:
             with self._lock:
                 self._stopped = True  # no submission gets past run() from here on
                 waiting = list(self._waiting)
-            for future in waiting:  # their callbacks will never run, or never settle them
-                future.cancel()
+            for handoff in waiting:  # their callbacks will never run, or never finish them
+                handoff.stop()
             self._finish_tasks()
             self.loop.close()
 
@@ -121,7 +122,7 @@ class LoopThread:
         timeout: Optional[float] = None,
         what: str = "this call",
     ) -> T:
-        """Run ``coro`` on the loop and wait; an interrupt here cancels it there.
+        """Run ``coro`` on the loop as a task and wait; an interrupt here cancels it there.
 
         Raises LoopStopped if the loop stops before ``coro`` finishes.
         """
@@ -130,16 +131,26 @@ class LoopThread:
         except RuntimeError:
             coro.close()
             raise
-        future = self.submit(coro)
+        handoff: "_TaskHandoff[T]" = _TaskHandoff()
+        with self._lock:
+            if self._stopped:
+                coro.close()
+                raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
+            self._waiting.add(handoff)
+            self.loop.call_soon_threadsafe(_start_task, self.loop, coro, handoff)
         try:
-            if not wait_future(future, timeout):
+            if not interruptible(handoff.wait, timeout):
                 raise concurrent.futures.TimeoutError(f"{what} took longer than {timeout} s")
-            if future.cancelled() and self._stopped:
+            if handoff.stopped or (handoff.cancelled and self._stopped):
                 raise LoopStopped(f"{what} was cut short: the syncws loop thread stopped (interpreter exit)")
-            return future.result(0)
+            return handoff.result()
         except BaseException:
-            future.cancel()
+            if not handoff.done:  # the caller leaves first: the task goes too
+                self.call_soon(_cancel_task, handoff)
             raise
+        finally:
+            with self._lock:
+                self._waiting.discard(handoff)
 
     def run_callback(
         self,
@@ -147,28 +158,27 @@ class LoopThread:
         *args: Any,
         what: str = "this call",
     ) -> Any:
-        """Call ``start(future, *args)`` on the loop, then wait for ``future``.
+        """Call ``start(handoff, *args)`` on the loop, then wait for ``handoff``'s outcome.
 
         For loop work that ends in a callback rather than a coroutine: no task, and
-        the caller wakes in the loop turn that settles ``future`` (with ``settle``).
+        the caller wakes in the loop turn that sets the outcome (``Handoff``).
         An interrupt here leaves the work running; LoopStopped if the loop stops first.
         """
         self.check_caller(what)
-        future: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        handoff: "Handoff[Any]" = Handoff()
         with self._lock:
             if self._stopped:
                 raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
-            self._waiting.add(future)
-            self.loop.call_soon_threadsafe(start, future, *args)
+            self._waiting.add(handoff)
+            self.loop.call_soon_threadsafe(start, handoff, *args)
         try:
-            wait_future(future, None)
-            if future.cancelled():
+            interruptible(handoff.wait, None)
+            if handoff.stopped:
                 raise LoopStopped(f"{what} was cut short: the syncws loop thread stopped (interpreter exit)")
-            return future.result(0)
+            return handoff.result()
         finally:
-            future.cancel()  # nothing to do if settled; else its late settle() is a no-op
             with self._lock:
-                self._waiting.discard(future)
+                self._waiting.discard(handoff)
 
     def close_all(self, timeout: float = EXIT_CLOSE_TIMEOUT) -> None:
         """Close every open connection with 1001 (going away), then stop the loop.
@@ -200,12 +210,40 @@ class LoopThread:
         self.thread.join(0.5)
 
 
-def settle(future: "concurrent.futures.Future[T]", result: T) -> None:
-    """Set a ``run_callback`` future's result, unless its caller left or the loop stopped."""
-    try:
-        future.set_result(result)
-    except concurrent.futures.InvalidStateError:
-        pass
+class _TaskHandoff(Handoff[T]):
+    """``run()``'s: the outcome of the task running its coroutine, which the caller
+    cancels if it stops waiting (loop thread, after the task was made: callbacks run in order)."""
+
+    __slots__ = ("abandoned", "task")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task: "Optional[asyncio.Task[T]]" = None
+        self.abandoned = False
+
+    def from_task(self, task: "asyncio.Task[T]") -> None:
+        if task.cancelled():
+            self.set_exception(asyncio.CancelledError())
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.set_exception(exc)
+        else:
+            self.set_result(task.result())
+
+
+def _start_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], handoff: "_TaskHandoff[T]") -> None:
+    if handoff.abandoned:
+        coro.close()
+        return
+    task = handoff.task = loop.create_task(coro)
+    task.add_done_callback(handoff.from_task)
+
+
+def _cancel_task(handoff: "_TaskHandoff[Any]") -> None:
+    handoff.abandoned = True
+    if handoff.task is not None:
+        handoff.task.cancel()
 
 
 class LoopStopped(RuntimeError):

@@ -40,7 +40,8 @@ from ..protocol.messages import JSONDecoder, WSMessage, WSMsgType, expect
 from ..protocol.writer import Payload
 from . import loop_thread
 from .blocking import wait_future
-from .loop_thread import LoopStopped, LoopThread, settle
+from .handoff import Handoff
+from .loop_thread import LoopStopped, LoopThread
 from .message_queue import ThreadMessageQueue
 from .stream import MessageStream
 from .writer import PACK_APART, ThreadWriter
@@ -352,18 +353,15 @@ async def _call(function: Any, *args: Any) -> None:
     function(*args)
 
 
-def _close_on_loop(done: "concurrent.futures.Future[bool]", proto: WebSocketProtocol, code: int, reason: bytes) -> None:
-    """Loop thread: start or join the closing handshake; ``done`` is settled as it ends,
+def _close_on_loop(done: "Handoff[bool]", proto: WebSocketProtocol, code: int, reason: bytes) -> None:
+    """Loop thread: start or join the closing handshake; ``done`` gets its outcome as it ends,
     from the same callback that ends it (connection_lost, a timer), with no task between."""
     try:
         started, closing = proto.start_closing(code, reason)
     except Exception as exc:  # the caller gets it, rather than waiting forever
-        try:
-            done.set_exception(exc)
-        except concurrent.futures.InvalidStateError:  # the caller left already
-            pass
+        done.set_exception(exc)
         return
-    closing.when_done(lambda: settle(done, started))
+    closing.when_done(lambda: done.set_result(started))
 
 
 class PongWaiter:

@@ -72,6 +72,7 @@ def main_blocked_in(*callers: str) -> Callable[[], bool]:
     def check() -> bool:
         at_wait = (
             thread_at(main, "wait", "waiter.acquire(")
+            or thread_at(main, "wait", "_done.acquire(")  # a Handoff (sync/handoff.py): close()
             or thread_at(main, "_acquire_signal", "_signal.acquire(")
             or thread_at(main, "_read", "if not poll(")  # receiving on a socket lent by the loop
             or thread_at(main, "_read_answer", "sock.recv(")  # connect(): the handshake answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any, List
 import pytest
 
 import syncws
-from syncws.sync.loop_thread import LoopStopped, LoopThread, get_loop_thread, settle
+from syncws.sync.loop_thread import LoopStopped, LoopThread, get_loop_thread
 from tests.servers import RawPeer, frame
 
 pytestmark = pytest.mark.timeout(60)
@@ -92,8 +93,8 @@ def test_fork_child_gets_fresh_loop_thread(ws_url: str) -> None:
 def test_run_callback_returns_what_the_loop_settles() -> None:
     runner = get_loop_thread()
 
-    def start(future: Any, a: int, b: int) -> None:
-        runner.loop.call_soon(settle, future, a + b)  # settled in a later turn, as close() is
+    def start(handoff: Any, a: int, b: int) -> None:
+        runner.loop.call_soon(handoff.set_result, a + b)  # in a later turn, as close()'s is
 
     assert runner.run_callback(start, 2, 3) == 5
 
@@ -101,26 +102,72 @@ def test_run_callback_returns_what_the_loop_settles() -> None:
 def test_run_callback_raises_what_the_callback_sets() -> None:
     runner = get_loop_thread()
 
-    def start(future: Any) -> None:
-        future.set_exception(ValueError("from the loop"))
+    def start(handoff: Any) -> None:
+        handoff.set_exception(ValueError("from the loop"))
 
     with pytest.raises(ValueError, match="from the loop"):
         runner.run_callback(start)
 
 
-def test_run_callback_waiter_wakes_when_the_loop_stops_first() -> None:
-    """A callback that never settles its future (its loop stopped first) must not leave
-    the caller waiting: the stopping loop cancels what is still waited on."""
+
+
+def test_run_returns_the_result_or_raises_the_exception() -> None:
+    runner = get_loop_thread()
+
+    async def add(a: int, b: int) -> int:
+        await asyncio.sleep(0)
+        return a + b
+
+    async def fail() -> None:
+        raise ValueError("from the coroutine")
+
+    assert runner.run(add(2, 3)) == 5
+    with pytest.raises(ValueError, match="from the coroutine"):
+        runner.run(fail())
+
+
+def test_run_that_times_out_cancels_the_task() -> None:
+    runner = get_loop_thread()
+    cancelled = threading.Event()
+
+    async def forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with pytest.raises(concurrent.futures.TimeoutError, match=r"took longer than 0\.05 s"):
+        runner.run(forever(), timeout=0.05, what="this wait")
+    assert cancelled.wait(10)
+
+
+def _never_settles(runner: LoopThread, started: threading.Event) -> None:
+    def never(handoff: Any) -> None:
+        started.set()
+
+    runner.run_callback(never, what="close()")
+
+
+def _never_returns(runner: LoopThread, started: threading.Event) -> None:
+    async def forever() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    runner.run(forever(), what="close()")
+
+
+@pytest.mark.parametrize("blocking_call", [_never_settles, _never_returns])
+def test_a_waiter_wakes_when_the_loop_stops_first(blocking_call: Any) -> None:
+    """Work that never finishes (its loop stopped first) must not leave the caller
+    waiting: the stopping loop stops what is still waited on."""
     runner = LoopThread()  # a loop of its own, to stop
     started = threading.Event()
     outcome: List[BaseException] = []
 
-    def never(future: Any) -> None:
-        started.set()
-
     def caller() -> None:
         try:
-            runner.run_callback(never, what="close()")
+            blocking_call(runner, started)
         except BaseException as exc:
             outcome.append(exc)
 
@@ -134,11 +181,24 @@ def test_run_callback_waiter_wakes_when_the_loop_stops_first() -> None:
     assert "close()" in str(outcome[0])
     runner.thread.join(10)
     with pytest.raises(LoopStopped):
-        runner.run_callback(never)
+        blocking_call(runner, threading.Event())
 
 
-def test_settle_after_the_caller_left_is_a_no_op() -> None:
-    future: "concurrent.futures.Future[int]" = concurrent.futures.Future()
-    future.cancel()
-    settle(future, 1)  # no InvalidStateError
-    assert future.cancelled()
+def test_a_callers_blocking_calls_make_no_condition(ws_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """connect(), receive() and close() wait on plain locks: a Condition (what a
+    concurrent.futures.Future waits on) brings an RLock and a deque whose 528-byte block
+    comes from malloc, and stayed in each calling thread's malloc cache (S5's memory)."""
+    get_loop_thread()  # started before counting: its own start waits on an Event
+    made: List[str] = []
+    real = threading.Condition
+
+    class Counting(real):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(threading.current_thread().name)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Condition", Counting)
+    with syncws.connect(ws_url, compress=0) as ws:
+        ws.send_str("no conditions")
+        assert ws.receive_str(timeout=10) == "no conditions"
+    assert made == []
