@@ -61,7 +61,7 @@ class LoopThread:
         self.connections: "Registry[WebSocketProtocol]" = Registry()
         self._lock = threading.Lock()  # orders submissions against the loop's stop
         self._stopped = False
-        self._waiting: "set[Handoff[Any]]" = set()  # run_callback()'s, until they return
+        self._waiting: "set[Handoff[Any]]" = set()  # run()'s and run_callback()'s, until they return
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="syncws-loop", daemon=True)
         self.thread.start()
