@@ -393,6 +393,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self._upgraded = (result, rest)
 
     def _opened(self, result: HandshakeResult, rest: bytes) -> None:
+        self._key = ""  # the answer's check was its only use
         self.conn = ClientConnection(
             max_msg_size=self._max_msg_size,
             deflate=result.deflate,

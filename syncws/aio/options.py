@@ -14,7 +14,7 @@ from typing_extensions import Protocol, TypedDict
 
 from .._version import __version__
 from ..protocol.auth import BasicAuth
-from ..protocol.deflate import CompressSettings
+from ..protocol.deflate import DEFAULT_COMPRESS, CompressSettings
 from ..protocol.errors import InvalidHeader
 from ..protocol.headers import Headers, HeadersLike, check_header
 from ..protocol.trace import REDACTED, SECRET_HEADERS
@@ -305,7 +305,8 @@ class Options:
 
     @property
     def compress_settings(self) -> CompressSettings:
-        return CompressSettings(self.compress_level, self.compress_mem_level, self.compress_window_bits)
+        settings = CompressSettings(self.compress_level, self.compress_mem_level, self.compress_window_bits)
+        return DEFAULT_COMPRESS if settings == DEFAULT_COMPRESS else settings  # one object held by all
 
     @property
     def open_deadline(self) -> Optional[float]:

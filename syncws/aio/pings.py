@@ -23,6 +23,8 @@ PongFuture = "concurrent.futures.Future[float]"
 
 
 class Pings:
+    __slots__ = ("_lock", "_waiting", "latency")
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: Dict[bytes, Tuple[float, "concurrent.futures.Future[float]"]] = {}

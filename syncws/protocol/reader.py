@@ -89,6 +89,12 @@ class MessageReader:
     Not thread-safe: one reader per connection, fed from one thread.
     """
 
+    __slots__ = (
+        "_claimed", "_compressed", "_decoder", "_discarding", "_fin", "_in_payload", "_inflated", "_inflater",
+        "_leftover", "_max", "_msg_op", "_over", "_parts", "_pending", "_remaining", "_size", "_small",
+        "_streaming", "_streams", "_too_big", "close_received", "error", "held",
+    )
+
     def __init__(
         self, *, max_msg_size: int = 4 * 2**20, inflater: Optional[Inflater] = None, streams: bool = False
     ) -> None:

@@ -6,7 +6,7 @@ from typing import List, Optional, Tuple, Union
 
 from .close_codes import build_close_payload, check_sendable_code
 from .deflate import Deflater
-from .frames import MAX_CONTROL_PAYLOAD, MaskKeys, Opcode, encode_frame
+from .frames import MAX_CONTROL_PAYLOAD, Opcode, encode_frame
 from .trace import trace_frame, tracing
 
 __all__ = ["MessageWriter", "Payload"]
@@ -25,7 +25,6 @@ class MessageWriter:
     def __init__(self, deflater: Optional[Deflater] = None, *, mask: bool = True) -> None:
         self.deflater = deflater
         self._mask = mask
-        self._keys = MaskKeys() if mask else None
         # A message being sent in fragments: None between messages, else whether it is compressed.
         self._fragmented: Optional[bool] = None
 
@@ -111,7 +110,7 @@ class MessageWriter:
     def _frame(self, opcode: int, payload: Payload, *, fin: bool = True, rsv1: bool = False) -> bytes:
         if tracing():
             trace_frame("send", opcode, fin, payload, compressed=rsv1)
-        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask, keys=self._keys)
+        return encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=self._mask)
 
     def text(self, text: str, compress: bool = True) -> bytes:
         return self.message(_TEXT, text.encode("utf-8"), compress=compress)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, List, Mapping, Tuple, Type, Union, overload
 
 from typing_extensions import Literal, Unpack
@@ -21,6 +23,7 @@ from .loop_thread import get_loop_thread
 from .message_queue import ThreadMessageQueue
 from .opening import Opened, hand_over, open_here, opens_here
 from .reconnect import Reconnecting
+from .registry import Registry
 from .websocket import SyncWebSocket
 from .writer import ThreadWriter, make_thread_writer
 
@@ -69,7 +72,7 @@ def _open(
         assert isinstance(writer, ThreadWriter)
         writer.allow_direct(protocol.raw_socket)
         runner.connections.add(protocol)
-        protocol.lost.add_done_callback(lambda _: runner.connections.discard(protocol))
+        protocol.lost.add_done_callback(partial(_leave, runner.connections, protocol), context=_NO_CONTEXT)
         with handover:
             if abandoned:
                 protocol.close_soon()
@@ -98,6 +101,15 @@ def _open(
         for protocol, _ in left:
             runner.call_soon(protocol.close_soon)
         raise
+
+
+# For a callback that reads no context variables: add_done_callback would otherwise
+# keep a copy of the opener's context for each connection's life.
+_NO_CONTEXT = contextvars.Context()
+
+
+def _leave(connections: "Registry[WebSocketProtocol]", protocol: WebSocketProtocol, _lost: object) -> None:
+    connections.discard(protocol)
 
 
 def _proxy_as_websockets(options: Mapping[str, Any]) -> Mapping[str, Any]:

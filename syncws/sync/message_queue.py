@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from ..aio.errors import ReceiveTimeout
 from ..aio.message_queue import CLOSED_MESSAGE, DEFAULT_MAX_QUEUE, QueueBase
@@ -33,7 +33,7 @@ class ThreadMessageQueue(QueueBase):
         self._signal.acquire()  # held: no wake-up pending
         self._waiting = False  # a receiver is blocked on _signal
         self._receiving = False
-        self._listeners: List[Callable[[], None]] = []
+        self._listeners: Tuple[Callable[[], None], ...] = ()  # replaced, never changed in place
 
     # -- loop side ---------------------------------------------------------------
     def put(self, msg: WSMessage) -> None:
@@ -127,14 +127,15 @@ class ThreadMessageQueue(QueueBase):
         return self._signal.acquire(True, -1 if timeout is None else timeout)
 
     def _take(self) -> Optional[WSMessage]:
-        if self._queue:
+        if len(self):
             return self._pop()
         return CLOSED_MESSAGE if self._closed else None
 
     @property
     def ready(self) -> bool:
         """A receive() now would not block."""
-        return bool(self._queue) or self._closed
+        with self._mutex:  # the loop may be trimming the list
+            return len(self) > 0 or self._closed
 
     @property
     def receiving(self) -> bool:
@@ -143,8 +144,10 @@ class ThreadMessageQueue(QueueBase):
     def add_listener(self, callback: Callable[[], None]) -> None:
         """``callback`` runs (on the loop thread) after every put and at close; keep it tiny."""
         with self._mutex:
-            self._listeners.append(callback)
+            self._listeners += (callback,)
 
     def remove_listener(self, callback: Callable[[], None]) -> None:
         with self._mutex:
-            self._listeners.remove(callback)
+            listeners = list(self._listeners)
+            listeners.remove(callback)
+            self._listeners = tuple(listeners)

@@ -18,7 +18,8 @@ import pytest
 
 import syncws
 from syncws import WSMsgType
-from syncws.protocol.deflate import DeflateParams, Inflater
+from syncws.aio.options import Options
+from syncws.protocol.deflate import DEFAULT_COMPRESS, DeflateParams, Inflater
 from syncws.protocol.reader import MessageReader
 from tests.apis import Client
 from tests.conformance.helpers import (
@@ -102,6 +103,14 @@ def test_compress_values_refused_before_any_io(client: Client, compress: int) ->
 def test_compress_settings_refused_before_any_io(client: Client, name: str, value: object) -> None:
     err = client.connect_error("ws://127.0.0.1:9/", **{name: value})  # port 9: never contacted
     assert isinstance(err, ValueError) and name in str(err)
+
+
+def test_default_compress_settings_are_one_object_for_all_connections() -> None:
+    """Every connection keeps its settings for life: the defaults are shared, not copied."""
+    assert Options.from_kwargs({}).compress_settings is DEFAULT_COMPRESS
+    assert Options.from_kwargs({"compress_level": 1}).compress_settings is DEFAULT_COMPRESS
+    custom = Options.from_kwargs({"compress_level": 6}).compress_settings
+    assert custom.level == 6 and custom.mem_level == DEFAULT_COMPRESS.mem_level
 
 
 # -- every valid answer, then Autobahn 12/13-style traffic ----------------------------

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 
 import pytest
 
 from syncws.protocol import frames
-from syncws.protocol.frames import MAX_CONTROL_PAYLOAD, MaskKeys, Opcode, encode_frame
+from syncws.protocol.frames import MAX_CONTROL_PAYLOAD, Opcode, encode_frame
 from syncws.protocol.writer import MessageWriter
 
 from ._util import parse_client_frames
@@ -103,48 +102,29 @@ def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
-def test_mask_key_batches_start_small_per_thread(batch_sizes: list[int]) -> None:
-    """A thread that sends a few frames holds a few keys, not 4 KiB of them (S5's memory)."""
-    sizes = batch_sizes
-
-    def send(frames_to_send: int) -> None:
-        for _ in range(frames_to_send):
-            encode_frame(Opcode.TEXT, b"x")
-
-    worker = threading.Thread(target=send, args=(16,))
-    worker.start()
-    worker.join()
-    assert sizes == [64]  # 16 keys from one small batch
-    sizes.clear()
-    worker = threading.Thread(target=send, args=(3000,))
-    worker.start()
-    worker.join()
-    # 3,000 keys: doubling to 256 bytes (64 keys) a batch and no further, so a busy
-    # connection holds 256 bytes of keys, not 4 KiB.
-    assert sizes == [64, 128] + [256] * 47  # 16 + 32 + 47 * 64 = 3,056 keys
-
-
-def test_each_writer_draws_from_its_own_pool(batch_sizes: list[int]) -> None:
-    """A connection's keys are its own: one busy connection does not grow another's batch."""
-    sizes = batch_sizes
-    busy, quiet = MessageWriter(), MessageWriter()
-    for _ in range(17):
-        busy.binary(b"x")
-    quiet.binary(b"x")
-    assert sizes == [64, 128, 64]
+def test_writers_hold_no_keys_of_their_own(batch_sizes: list[int]) -> None:
+    """Every writer draws from the process's one pool, 256 keys a batch: a connection
+    holds no keys of its own for life (S5's memory)."""
+    writers = [MessageWriter() for _ in range(4)]
+    for _ in range(64):
+        for writer in writers:
+            writer.binary(b"x")
+    # 256 keys: one batch, or two if the pool had a few left before this test
+    assert batch_sizes in ([1024], [1024, 1024])
+    assert not any(hasattr(w, "_keys") for w in writers)
+    drawn = len(batch_sizes)
     assert MessageWriter(mask=False).binary(b"x") == b"\x82\x01x"
-    assert sizes == [64, 128, 64]
+    assert len(batch_sizes) == drawn
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_a_forked_child_never_repeats_its_parents_keys() -> None:
-    keys = MaskKeys()
-    keys.take()  # the pool now holds keys the parent has not used yet
+    encode_frame(Opcode.TEXT, b"")  # the pool now holds keys the parent has not used yet
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         try:
-            os.write(write_end, keys.take())
+            os.write(write_end, encode_frame(Opcode.TEXT, b"")[2:6])
         finally:
             os._exit(0)
     os.close(write_end)
@@ -152,7 +132,7 @@ def test_a_forked_child_never_repeats_its_parents_keys() -> None:
     os.close(read_end)
     os.waitpid(pid, 0)
     assert len(child_key) == 4
-    assert child_key != keys.take()  # without the fork hook these are the same bytes
+    assert child_key != encode_frame(Opcode.TEXT, b"")[2:6]  # without the fork hook these are the same bytes
 
 
 def test_fresh_mask_per_frame() -> None:

@@ -502,6 +502,18 @@ def test_valid_response() -> None:
     assert result.headers.get("upgrade") == "websocket"
 
 
+def test_the_result_keeps_the_answer_as_it_came() -> None:
+    """An open connection holds its HandshakeResult for life: it keeps the answer's head
+    (one bytes object) and parses it again when asked, instead of a Headers of small strings."""
+    resp = ResponseParser().feed(GOOD_HEAD[:-2] + b"X-Extra: 1\r\nX-Extra: 2\r\n\r\n")
+    assert resp is not None
+    result = validate_response(resp, KEY)
+    assert isinstance(result.answer, bytes) and b"X-Extra: 2" in result.answer
+    assert result.headers.items() == resp.headers.items()
+    assert result.headers.getall("x-extra") == ["1", "2"]
+    assert result.headers is not result.headers  # a new one each time: nothing held changes
+
+
 @pytest.mark.parametrize("status", [100, 200, 204, 301, 400, 401, 403, 404, 426, 500, 503])
 def test_status_must_be_101(status: int) -> None:
     err = refused(response(status), "expected HTTP 101")

@@ -15,7 +15,6 @@ Two kinds of tests:
 from __future__ import annotations
 
 import asyncio
-import collections
 import gc
 import signal
 import socket
@@ -263,15 +262,26 @@ def _sweep(
     raise AssertionError(f"more than {limit} interrupt points")
 
 
-class _CountingDeque(collections.deque):  # type: ignore[type-arg]
-    """The queue's deque, counting messages taken off it."""
+class _CountingPops:
+    """Wraps a queue's ``_pop``, counting the messages taken off it. An interrupt inside
+    ``_pop`` counts as taken once ``_head`` has moved: that store is what takes a message
+    (the receiver holds the queue's mutex throughout, so nothing else moves it)."""
 
-    taken = 0
+    def __init__(self, queue: Any) -> None:
+        self.taken = 0
+        self._queue = queue
+        self._pop = queue._pop
 
-    def popleft(self) -> Any:
-        item = super().popleft()
+    def __call__(self) -> Any:
+        head = self._queue._head
+        try:
+            msg = self._pop()
+        except BaseException:
+            if self._queue._head != head:
+                self.taken += 1
+            raise
         self.taken += 1
-        return item
+        return msg
 
 
 def _echo_ok(ws: Any, text: str) -> bool:
@@ -398,15 +408,14 @@ def test_interrupt_sweep_receive(ws_url: str, arrives: str) -> None:
     """A message that the interrupted receive() had not taken off the queue is there for the next one.
 
     An interrupt that lands after the message left the queue (in ``_pop`` after
-    ``popleft``, or as ``get``/``receive`` return) loses it: Python has no way to
+    its store to ``_head``, or as ``get``/``receive`` return) loses it: Python has no way to
     hand a value to the caller atomically with respect to signals, and
     ``queue.Queue.get`` has the same window. The connection must stay usable.
     """
     with syncws.connect(ws_url, compress=0) as ws:
         queue = ws._queue
         finished = threading.Event()
-        counting = _CountingDeque(queue._queue)
-        queue._queue = counting
+        counting = queue._pop = _CountingPops(queue)
 
         def attempt(inj: Interrupter) -> Optional[str]:
             text = f"message {inj.n}"

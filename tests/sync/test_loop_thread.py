@@ -90,6 +90,17 @@ def test_fork_child_gets_fresh_loop_thread(ws_url: str) -> None:
     assert result == b"\x00"
 
 
+def test_a_connection_is_registered_while_open_only(ws_url: str) -> None:
+    """Interpreter exit closes what the registry holds: an open connection is in it, and
+    one that has ended leaves it (nothing keeps a closed connection alive)."""
+    runner = get_loop_thread()
+    with syncws.connect(ws_url, compress=0) as ws:
+        proto = ws._proto
+        assert proto in runner.connections.snapshot()
+    runner.run(asyncio.sleep(0))  # sleep-ok: the lost future's callbacks run one loop turn after it is set
+    assert proto not in runner.connections.snapshot()
+
+
 def test_run_callback_returns_what_the_loop_settles() -> None:
     runner = get_loop_thread()
 
