@@ -82,7 +82,7 @@ def _open(
     try:
         if opens_here(target, opts):
             here.append(open_here(target, opts))
-        runner.run(opening(), what="connect()")
+        runner.run(opening, what="connect()")
         protocol, result = opened[0]
         queues[-1].source = protocol.url
         # No local name holds the SyncWebSocket: if an interrupt lands as this

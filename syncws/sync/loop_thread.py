@@ -118,34 +118,31 @@ class LoopThread:
 
     def run(
         self,
-        coro: Coroutine[Any, Any, T],
+        make: Callable[[], Coroutine[Any, Any, T]],
         timeout: Optional[float] = None,
         what: str = "this call",
     ) -> T:
-        """Run ``coro`` on the loop as a task and wait; an interrupt here cancels it there.
+        """Run ``make()`` on the loop as a task and wait; an interrupt here cancels it there.
 
-        Raises LoopStopped if the loop stops before ``coro`` finishes.
+        The coroutine is made on the loop, so an interrupt before it starts leaves no
+        coroutine behind, never awaited. Raises LoopStopped if the loop stops before
+        it finishes.
         """
-        try:
-            self.check_caller(what)
-        except RuntimeError:
-            coro.close()
-            raise
+        self.check_caller(what)
         handoff: "_TaskHandoff[T]" = _TaskHandoff()
-        with self._lock:
-            if self._stopped:
-                coro.close()
-                raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
-            self._waiting.add(handoff)
-            self.loop.call_soon_threadsafe(_start_task, self.loop, coro, handoff)
         try:
+            with self._lock:
+                if self._stopped:
+                    raise LoopStopped("the syncws loop thread has stopped (interpreter exit)")
+                self._waiting.add(handoff)
+                self.loop.call_soon_threadsafe(_start_task, self.loop, make, handoff)
             if not interruptible(handoff.wait, timeout):
                 raise concurrent.futures.TimeoutError(f"{what} took longer than {timeout} s")
             if handoff.stopped or (handoff.cancelled and self._stopped):
                 raise LoopStopped(f"{what} was cut short: the syncws loop thread stopped (interpreter exit)")
             return handoff.result()
         except BaseException:
-            if not handoff.done:  # the caller leaves first: the task goes too
+            if not handoff.done:  # the caller leaves first: the task goes too, or never starts
                 self.call_soon(_cancel_task, handoff)
             raise
         finally:
@@ -232,9 +229,15 @@ class _TaskHandoff(Handoff[T]):
             self.set_result(task.result())
 
 
-def _start_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], handoff: "_TaskHandoff[T]") -> None:
+def _start_task(
+    loop: asyncio.AbstractEventLoop, make: Callable[[], Coroutine[Any, Any, T]], handoff: "_TaskHandoff[T]"
+) -> None:
     if handoff.abandoned:
-        coro.close()
+        return
+    try:
+        coro = make()
+    except Exception as exc:
+        handoff.set_exception(exc)
         return
     task = handoff.task = loop.create_task(coro)
     task.add_done_callback(handoff.from_task)

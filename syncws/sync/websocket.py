@@ -12,6 +12,7 @@ import json
 import sys
 import time
 import warnings
+from functools import partial
 from typing import Any, Iterable, Iterator, List, Optional, Union
 
 from ..aio.connection import WebSocketProtocol
@@ -245,7 +246,7 @@ class SyncWebSocket(ConnectionView, PieceReceiver):
         the connection fails with 1009, as when no stream is possible."""
         self._queue.discard()
         try:
-            self._runner.run(_call(self._proto.refuse, err), what="receive()")
+            self._runner.run(partial(_call, self._proto.refuse, err), what="receive()")
         except LoopStopped:
             pass
         return WSMessage(WSMsgType.ERROR, err, None)

@@ -19,6 +19,7 @@ import gc
 import signal
 import socket
 import threading
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
@@ -293,9 +294,19 @@ def _echo_ok(ws: Any, text: str) -> bool:
 def _connect_attempt(url: str) -> Callable[[Interrupter], Optional[str]]:
     def attempt(inj: Interrupter) -> Optional[str]:
         baseline = Snapshot.take(collect=False)
-        try:
-            ws = inj.run(lambda: syncws.connect(url, compress=0))
-        except KeyboardInterrupt:
+        ws = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ws = inj.run(lambda: syncws.connect(url, compress=0))
+            except KeyboardInterrupt:
+                pass
+            if ws is None:
+                gc.collect()  # the interrupt's frames are gone: what they held unawaited warns now
+        unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+        if unawaited:
+            return "; ".join(unawaited)
+        if ws is None:
             after = settle(baseline, timeout=0.5, collect=False)
             if after.within(baseline):
                 return None
@@ -471,7 +482,7 @@ def test_interrupt_sweep_close(ws_url: str) -> None:
         except KeyboardInterrupt:
             # A close already handed to the loop goes on without us (one handed over but not
             # started is cancelled): let the loop take what was handed to it, then look.
-            get_loop_thread().run(asyncio.sleep(0))  # sleep-ok: one loop turn as a barrier, no time passes
+            get_loop_thread().run(lambda: asyncio.sleep(0))  # sleep-ok: one loop turn as a barrier, no time passes
         if not ws.closed:
             ok = _echo_ok(ws, "still usable")
             ws.close()

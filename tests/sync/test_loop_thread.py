@@ -97,7 +97,7 @@ def test_a_connection_is_registered_while_open_only(ws_url: str) -> None:
     with syncws.connect(ws_url, compress=0) as ws:
         proto = ws._proto
         assert proto in runner.connections.snapshot()
-    runner.run(asyncio.sleep(0))  # sleep-ok: the lost future's callbacks run one loop turn after it is set
+    runner.run(lambda: asyncio.sleep(0))  # sleep-ok: the lost future's callbacks run one loop turn after it is set
     assert proto not in runner.connections.snapshot()
 
 
@@ -132,9 +132,9 @@ def test_run_returns_the_result_or_raises_the_exception() -> None:
     async def fail() -> None:
         raise ValueError("from the coroutine")
 
-    assert runner.run(add(2, 3)) == 5
+    assert runner.run(lambda: add(2, 3)) == 5
     with pytest.raises(ValueError, match="from the coroutine"):
-        runner.run(fail())
+        runner.run(fail)
 
 
 def test_run_that_times_out_cancels_the_task() -> None:
@@ -149,7 +149,7 @@ def test_run_that_times_out_cancels_the_task() -> None:
             raise
 
     with pytest.raises(concurrent.futures.TimeoutError, match=r"took longer than 0\.05 s"):
-        runner.run(forever(), timeout=0.05, what="this wait")
+        runner.run(forever, timeout=0.05, what="this wait")
     assert cancelled.wait(10)
 
 
@@ -165,7 +165,7 @@ def _never_returns(runner: LoopThread, started: threading.Event) -> None:
         started.set()
         await asyncio.Event().wait()
 
-    runner.run(forever(), what="close()")
+    runner.run(forever, what="close()")
 
 
 @pytest.mark.parametrize("blocking_call", [_never_settles, _never_returns])
