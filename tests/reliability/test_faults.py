@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 import syncws
+from syncws.sync.loop_thread import get_loop_thread
 from tests.relay import Relay
 from tests.reliability.support import (
     EchoServerProcess,
@@ -236,7 +237,13 @@ def test_half_open_close_times_out_and_cuts_tcp(relay: Any, ws_port: int) -> Non
     assert ws.close() is True
     assert isinstance(ws.exception(), syncws.CloseTimeout)
     assert ws.close_code == 1006
-    assert ws._proto.lost.done()  # TCP was cut, not left half-open
+
+    async def tcp_cut() -> None:
+        await asyncio.shield(ws._proto.lost)
+
+    # TCP was cut, not left half-open: abort() ends it in the loop turn after the timeout
+    # woke close(), so wait for that turn (a connection left half-open never gets there).
+    get_loop_thread().run(tcp_cut, timeout=10)
 
 
 def test_half_open_heartbeat_fails_blocked_receive(relay: Any, ws_port: int) -> None:

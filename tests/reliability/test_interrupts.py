@@ -302,7 +302,7 @@ def _connect_attempt(url: str) -> Callable[[Interrupter], Optional[str]]:
             except KeyboardInterrupt:
                 pass
             if ws is None:
-                gc.collect()  # the interrupt's frames are gone: what they held unawaited warns now
+                gc.collect(0)  # young objects only: the interrupt's frames are gone; what they held warns now
         unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
         if unawaited:
             return "; ".join(unawaited)
